@@ -1,0 +1,51 @@
+"""Domain errors: each maps to one HTTP problem type in the API's error middleware."""
+
+from __future__ import annotations
+
+
+class TravelError(Exception):
+    """Base of every error the service reports to a caller on purpose."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, param: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.param = param
+
+
+class InvalidParameter(TravelError):
+    """A query parameter or body field is malformed, out of range or unknown."""
+
+    title = "Invalid parameter"
+
+
+class InvalidRecord(TravelError):
+    """A record (from a feed or an import) fails validation; nothing is stored."""
+
+    status = 422
+    title = "Invalid record"
+
+
+class NotFound(TravelError):
+    """The requested resource does not exist."""
+
+    status = 404
+    title = "Not found"
+
+
+class ServiceUnavailable(TravelError):
+    """A backend (store or bus) cannot be reached right now; retry later."""
+
+    status = 503
+    title = "Service unavailable"
+    retry_after_s = 5
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The durable store cannot be reached."""
+
+
+class BusUnavailable(ServiceUnavailable):
+    """The change bus cannot be reached."""

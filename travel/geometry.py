@@ -1,0 +1,103 @@
+"""GeoJSON geometry as a validated pydantic model, convertible to shapely once and cached.
+
+Records keep geometry as GeoJSON (RFC 7946, WGS84 lon/lat) so that they serialize as they are
+published; the shapely object is built lazily for indexing and spatial predicates.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import shapely
+from pydantic import BaseModel, ConfigDict, model_validator
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+
+class GeometryType(StrEnum):
+    """The GeoJSON geometry types the service stores."""
+
+    POINT = "Point"
+    LINESTRING = "LineString"
+    POLYGON = "Polygon"
+    MULTIPOINT = "MultiPoint"
+    MULTILINESTRING = "MultiLineString"
+    MULTIPOLYGON = "MultiPolygon"
+
+
+def _positions(coords: Any) -> list[tuple[float, float]]:
+    """Flatten nested GeoJSON coordinates into (lon, lat) positions, rejecting malformed ones."""
+    if isinstance(coords, (list, tuple)) and coords and all(isinstance(c, (int, float)) for c in coords):
+        if len(coords) not in (2, 3):
+            raise ValueError(f"a position has {len(coords)} numbers; expected [lon, lat]")
+        return [(float(coords[0]), float(coords[1]))]
+    if not isinstance(coords, (list, tuple)):
+        raise ValueError("coordinates must be nested arrays of numbers")
+    out: list[tuple[float, float]] = []
+    for c in coords:
+        out.extend(_positions(c))
+    return out
+
+
+def check_lon_lat(lon: float, lat: float) -> None:
+    """Raise ValueError unless (lon, lat) is a finite WGS84 position."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValueError(f"coordinate ({lon}, {lat}) is not finite")
+    if not -180.0 <= lon <= 180.0:
+        raise ValueError(f"longitude {lon} is outside [-180, 180]")
+    if not -90.0 <= lat <= 90.0:
+        raise ValueError(f"latitude {lat} is outside [-90, 90]")
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry in WGS84 lon/lat, checked for finite, in-range, valid shapes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: GeometryType
+    coordinates: list[Any]
+
+    @model_validator(mode="after")
+    def _check(self) -> Geometry:
+        positions = _positions(self.coordinates)
+        if not positions:
+            raise ValueError("geometry is empty")
+        for lon, lat in positions:
+            check_lon_lat(lon, lat)
+        try:
+            geom = self.shape
+        except (ValueError, TypeError, shapely.errors.GEOSException) as err:
+            raise ValueError(f"malformed {self.type}: {err}") from err
+        if geom.is_empty:
+            raise ValueError("geometry is empty")
+        if not geom.is_valid:
+            raise ValueError(f"invalid {self.type}: {shapely.is_valid_reason(geom)}")
+        if self.type in (GeometryType.LINESTRING, GeometryType.MULTILINESTRING) and geom.length == 0:
+            raise ValueError(f"degenerate {self.type}: all positions are the same")
+        return self
+
+    @cached_property
+    def shape(self) -> BaseGeometry:
+        """The shapely geometry (built once per instance)."""
+        return shape({"type": str(self.type), "coordinates": self.coordinates})
+
+    @classmethod
+    def from_shape(cls, geom: BaseGeometry) -> Geometry:
+        """Build from a shapely geometry."""
+        data = mapping(geom)
+        return cls(type=data["type"], coordinates=_listify(data["coordinates"]))
+
+    @classmethod
+    def point(cls, lon: float, lat: float) -> Geometry:
+        """A Point at (lon, lat)."""
+        return cls(type=GeometryType.POINT, coordinates=[lon, lat])
+
+
+def _listify(value: Any) -> Any:
+    """Turn shapely's nested tuples into lists, as JSON has them."""
+    if isinstance(value, (list, tuple)):
+        return [_listify(v) for v in value]
+    return value

@@ -1,0 +1,524 @@
+"""Normalized domain records: what every feed is translated into and what the store keeps.
+
+Every record is identified by ``(kind, id)``; ``id`` is ``"{source}:{source_id}"`` so ids stay
+stable across polls and never collide between agencies. ``version`` orders the versions of one
+record: a higher version supersedes, an equal or lower one is a no-op (see ``travel.store``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from travel.geometry import Geometry, GeometryType
+
+ID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s]+$"
+SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+ROAD_CODE_PATTERN = r"^[GSXYZ][0-9]{1,4}$"
+
+
+class Kind(StrEnum):
+    """Every kind of record the store holds."""
+
+    ROAD_SECTION = "road_section"
+    EVENT = "event"
+    POI = "poi"
+    TOLL_SECTION = "toll_section"
+    TOLL_RATE = "toll_rate"
+    GAUGE = "gauge"
+    READING = "reading"
+    WATERWAY = "waterway"
+    ALERT = "alert"
+    ADMIN_AREA = "admin_area"
+    SUBSCRIPTION = "subscription"
+
+
+class Direction(StrEnum):
+    """Travel direction relative to the stake numbering (上行 = increasing stakes)."""
+
+    INCREASING = "increasing"
+    DECREASING = "decreasing"
+    BOTH = "both"
+    UNKNOWN = "unknown"
+
+
+class StrictModel(BaseModel):
+    """Our own types: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Record(StrictModel):
+    """Fields every stored record carries: identity, provenance, version and timestamps."""
+
+    kind: ClassVar[Kind]
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = None
+
+    id: Annotated[str, Field(pattern=ID_PATTERN, max_length=200, description="source:source_id")]
+    source: Annotated[str, Field(pattern=SOURCE_PATTERN, max_length=64)]
+    source_id: Annotated[str, Field(min_length=1, max_length=160)]
+    version: Annotated[int, Field(ge=0, description="higher supersedes lower")]
+    updated_at: AwareDatetime = Field(description="when the source last changed the record")
+    ingested_at: AwareDatetime | None = Field(
+        default=None, description="when this version was committed (set by the store)"
+    )
+    geometry: Geometry | None = None
+
+    @model_validator(mode="after")
+    def _check_identity(self) -> Record:
+        if self.id != f"{self.source}:{self.source_id}":
+            raise ValueError(f"id {self.id!r} must be '{self.source}:{self.source_id}'")
+        allowed = type(self).geometry_types
+        if allowed is not None and self.geometry is not None and self.geometry.type not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise ValueError(f"{self.kind} geometry must be one of {names}, not {self.geometry.type}")
+        return self
+
+    @property
+    def road_code(self) -> str | None:
+        """The road this record lies on, for road filters; None when not on a road."""
+        return None
+
+    @property
+    def active(self) -> bool:
+        """Whether the record is in force (events and alerts end; reference data does not)."""
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} v{self.version}>"
+
+
+# --------------------------------------------------------------------------- road network
+class RoadClass(StrEnum):
+    """Administrative class of a road."""
+
+    EXPRESSWAY = "expressway"
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    COUNTY = "county"
+    OTHER = "other"
+
+
+class Restrictions(StrictModel):
+    """Physical and legal limits on a section (from the road database or traffic control)."""
+
+    max_height_m: float | None = Field(default=None, gt=0)
+    max_weight_t: float | None = Field(default=None, gt=0)
+    max_axle_load_t: float | None = Field(default=None, gt=0)
+    forbidden_classes: list[int] = Field(default_factory=list)
+
+
+class RoadSection(Record):
+    """One directed-or-both-ways piece of the road network between two nodes."""
+
+    kind: ClassVar[Kind] = Kind.ROAD_SECTION
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset({GeometryType.LINESTRING})
+    geometry: Geometry
+
+    road: Annotated[str, Field(pattern=ROAD_CODE_PATTERN, description="road code, e.g. G4")]
+    road_name: str = Field(description="zh name, e.g. 京港澳高速")
+    road_class: RoadClass
+    from_node: str
+    to_node: str
+    start_stake_m: float = Field(ge=0, description="stake at from_node, metres")
+    end_stake_m: float = Field(ge=0, description="stake at to_node, metres")
+    oneway: bool = Field(default=False, description="true: only from_node → to_node")
+    speed_kmh: float = Field(gt=0, le=150)
+    lanes: int | None = Field(default=None, ge=1, le=12)
+    toll: bool = False
+    restrictions: Restrictions | None = None
+
+    @property
+    def road_code(self) -> str | None:
+        """The road code of this section."""
+        return self.road
+
+
+# --------------------------------------------------------------------------- road events
+class EventType(StrEnum):
+    """What kind of road event (路况)."""
+
+    CLOSURE = "closure"
+    CONSTRUCTION = "construction"
+    ACCIDENT = "accident"
+    CONGESTION = "congestion"
+    WEATHER = "weather"
+    CONTROL = "control"
+    HAZARD = "hazard"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    """Impact on traffic, least to most."""
+
+    MINOR = "minor"
+    MODERATE = "moderate"
+    MAJOR = "major"
+    SEVERE = "severe"
+    UNKNOWN = "unknown"
+
+
+class EventStatus(StrEnum):
+    """Lifecycle of a road event; cleared events stay in history."""
+
+    PLANNED = "planned"
+    ACTIVE = "active"
+    CLEARED = "cleared"
+
+
+class RoadEvent(Record):
+    """A road event: closure, roadworks, accident, congestion, weather impact, traffic control."""
+
+    kind: ClassVar[Kind] = Kind.EVENT
+
+    event_type: EventType
+    severity: Severity = Severity.UNKNOWN
+    status: EventStatus = EventStatus.ACTIVE
+    road: Annotated[str | None, Field(pattern=ROAD_CODE_PATTERN)] = None
+    road_name: str | None = None
+    direction: Direction = Direction.UNKNOWN
+    direction_text: str | None = Field(default=None, description="zh, e.g. 郑州往许昌方向")
+    start_stake_m: float | None = Field(default=None, ge=0)
+    end_stake_m: float | None = Field(default=None, ge=0)
+    description: str = Field(min_length=1, max_length=4000, description="zh description")
+    start_time: AwareDatetime | None = None
+    expected_end: AwareDatetime | None = None
+    lanes_affected: str | None = None
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> RoadEvent:
+        if self.start_time and self.expected_end and self.expected_end < self.start_time:
+            raise ValueError("expected_end is before start_time")
+        if self.end_stake_m is not None and self.start_stake_m is None:
+            raise ValueError("end_stake_m given without start_stake_m")
+        return self
+
+    @property
+    def road_code(self) -> str | None:
+        """The road the event is on."""
+        return self.road
+
+    @property
+    def active(self) -> bool:
+        """An event is in force while its status is active."""
+        return self.status is EventStatus.ACTIVE
+
+
+# --------------------------------------------------------------------------- points of interest
+class PoiKind(StrEnum):
+    """Kinds of point of interest the travel pages look up."""
+
+    TOLL_STATION = "toll_station"
+    SERVICE_AREA = "service_area"
+    GAS_STATION = "gas_station"
+    INTERCHANGE = "interchange"
+    BUS_STATION = "bus_station"
+
+
+class OpenStatus(StrEnum):
+    """Whether a facility is open."""
+
+    OPEN = "open"
+    PARTIAL = "partial"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+class Facilities(StrictModel):
+    """What a service area or gas station offers."""
+
+    fuel: list[str] = Field(default_factory=list, description="e.g. 92#, 95#, 0#柴油, LNG")
+    ev_charging: bool = False
+    food: bool = False
+    lodging: bool = False
+    repair: bool = False
+    toilets: bool = True
+    parking: bool = True
+    shop: bool = False
+
+
+class Poi(Record):
+    """Toll station, service area, gas station, interchange or bus station."""
+
+    kind: ClassVar[Kind] = Kind.POI
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset({GeometryType.POINT})
+    geometry: Geometry
+
+    poi_kind: PoiKind
+    name: str = Field(min_length=1, max_length=200, description="zh name")
+    road: Annotated[str | None, Field(pattern=ROAD_CODE_PATTERN)] = None
+    stake_m: float | None = Field(default=None, ge=0)
+    direction: Direction = Direction.BOTH
+    admin_code: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
+    address: str | None = None
+    phone: str | None = None
+    facilities: Facilities | None = None
+    open_status: OpenStatus = OpenStatus.UNKNOWN
+    status_note: str | None = None
+    roads: list[str] = Field(default_factory=list, description="all roads an interchange joins")
+
+    @property
+    def road_code(self) -> str | None:
+        """The road the POI is on."""
+        return self.road
+
+
+# --------------------------------------------------------------------------- tolls
+class TollSection(Record):
+    """A charging (gantry) section: the unit a distance-based toll is summed over."""
+
+    kind: ClassVar[Kind] = Kind.TOLL_SECTION
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset({GeometryType.LINESTRING})
+    geometry: Geometry
+
+    road: Annotated[str, Field(pattern=ROAD_CODE_PATTERN)]
+    name: str = Field(description="zh, e.g. 郑州—许昌")
+    road_sections: list[str] = Field(min_length=1, description="ids of the road sections it covers")
+    length_m: float = Field(gt=0)
+    special: Literal["bridge", "tunnel"] | None = None
+
+    @property
+    def road_code(self) -> str | None:
+        """The road of this toll section."""
+        return self.road
+
+
+class TollRate(Record):
+    """The charge of one toll section for one vehicle class over a validity period."""
+
+    kind: ClassVar[Kind] = Kind.TOLL_RATE
+
+    toll_section: str = Field(description="id of the TollSection")
+    vehicle_class: int = Field(description="JT/T 489-2019 code")
+    fen_per_km: int = Field(ge=0, description="rate in fen per km")
+    effective_from: AwareDatetime
+    effective_to: AwareDatetime | None = None
+
+
+# --------------------------------------------------------------------------- waterways
+class Gauge(Record):
+    """A hydrological gauge with its reference levels."""
+
+    kind: ClassVar[Kind] = Kind.GAUGE
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset({GeometryType.POINT})
+    geometry: Geometry
+
+    name: str
+    river: str
+    station_code: str | None = None
+    admin_code: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
+    datum: str = Field(default="85国家高程基准", description="height datum of the levels")
+    warning_level_m: float | None = None
+    guaranteed_level_m: float | None = None
+
+
+class GaugeReading(Record):
+    """One observed water level (and flow, when measured) at a gauge."""
+
+    kind: ClassVar[Kind] = Kind.READING
+
+    gauge: str = Field(description="id of the Gauge")
+    observed_at: AwareDatetime
+    level_m: float = Field(ge=-500, le=9000)
+    flow_m3s: float | None = Field(default=None, ge=0)
+
+
+class WaterwaySection(Record):
+    """A navigable waterway section (航道)."""
+
+    kind: ClassVar[Kind] = Kind.WATERWAY
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset(
+        {GeometryType.LINESTRING, GeometryType.MULTILINESTRING}
+    )
+    geometry: Geometry
+
+    name: str = Field(description="zh, e.g. 沙颍河 周口—界首段")
+    river: str
+    grade: Literal["I", "II", "III", "IV", "V", "VI", "VII"] | None = None
+    navigable: bool = True
+    status_note: str | None = None
+
+
+# --------------------------------------------------------------------------- alerts (CAP-shaped)
+class AlertMsgType(StrEnum):
+    """CAP msgType."""
+
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+
+
+class AlertSeverity(StrEnum):
+    """CAP severity."""
+
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+    UNKNOWN = "Unknown"
+
+
+class AlertUrgency(StrEnum):
+    """CAP urgency."""
+
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+    FUTURE = "Future"
+    PAST = "Past"
+    UNKNOWN = "Unknown"
+
+
+class AlertCertainty(StrEnum):
+    """CAP certainty."""
+
+    OBSERVED = "Observed"
+    LIKELY = "Likely"
+    POSSIBLE = "Possible"
+    UNLIKELY = "Unlikely"
+    UNKNOWN = "Unknown"
+
+
+class WarningColour(StrEnum):
+    """Chinese warning-signal colour (预警信号颜色), blue lowest."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class AlertArea(StrictModel):
+    """A CAP <area>: description plus geocodes (GB/T 2260 admin codes) and/or shapes."""
+
+    area_desc: str
+    admin_codes: list[Annotated[str, Field(pattern=r"^\d{6}$")]] = Field(default_factory=list)
+    geometry: Geometry | None = None
+
+
+class Alert(Record):
+    """A weather-emergency alert in CAP 1.2 terms; an Update or Cancel references earlier ones."""
+
+    kind: ClassVar[Kind] = Kind.ALERT
+
+    identifier: str
+    sender: str
+    sent: AwareDatetime
+    msg_type: AlertMsgType = AlertMsgType.ALERT
+    event: str = Field(description="zh event, e.g. 大雾, 道路结冰")
+    colour: WarningColour | None = None
+    severity: AlertSeverity = AlertSeverity.UNKNOWN
+    urgency: AlertUrgency = AlertUrgency.UNKNOWN
+    certainty: AlertCertainty = AlertCertainty.UNKNOWN
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+    language: str = "zh-CN"
+    onset: AwareDatetime | None = None
+    expires: AwareDatetime | None = None
+    areas: list[AlertArea] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list, description="CAP sender,identifier,sent")
+    cancelled: bool = False
+    roads: list[str] = Field(default_factory=list, description="road codes the alert touches")
+
+    @property
+    def active(self) -> bool:
+        """In force until cancelled; expiry is judged against the clock by readers."""
+        return not self.cancelled and self.msg_type is not AlertMsgType.CANCEL
+
+    def in_force(self, now: datetime) -> bool:
+        """Whether the alert applies at ``now``."""
+        return self.active and (self.expires is None or self.expires > now)
+
+
+# --------------------------------------------------------------------------- admin areas
+class AdminLevel(StrEnum):
+    """Level of an administrative division."""
+
+    PROVINCE = "province"
+    PREFECTURE = "prefecture"
+    COUNTY = "county"
+
+
+class AdminArea(Record):
+    """An administrative division with its GB/T 2260 code."""
+
+    kind: ClassVar[Kind] = Kind.ADMIN_AREA
+    geometry_types: ClassVar[frozenset[GeometryType] | None] = frozenset(
+        {GeometryType.POLYGON, GeometryType.MULTIPOLYGON, GeometryType.POINT}
+    )
+    geometry: Geometry
+
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    name: str = Field(description="zh full name, e.g. 郑州市")
+    short_name: str = Field(description="zh short name, e.g. 郑州")
+    level: AdminLevel
+    parent_code: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
+    approximate: bool = Field(default=False, description="true when the outline is approximate")
+
+
+# --------------------------------------------------------------------------- subscriptions
+class Subscription(Record):
+    """An SMS alert subscription: a phone and the area, roads or route it watches."""
+
+    kind: ClassVar[Kind] = Kind.SUBSCRIPTION
+
+    phone: Annotated[str, Field(pattern=r"^\+?86?1[3-9]\d{9}$")]
+    admin_codes: list[Annotated[str, Field(pattern=r"^\d{6}$")]] = Field(default_factory=list)
+    roads: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list, description="alert/event kinds wanted; empty = all")
+    quiet_from: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    quiet_to: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    verified: bool = False
+    cancelled: bool = False
+
+    @property
+    def active(self) -> bool:
+        """A subscription receives pushes once verified and until cancelled."""
+        return self.verified and not self.cancelled
+
+
+# --------------------------------------------------------------------------- sources
+class SourceConfig(StrictModel):
+    """One configured source of data: an agency's feed, polled or pushed."""
+
+    id: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    agency: str = Field(description="zh agency name, e.g. 河南省高速公路管理局")
+    format: str
+    url: str | None = None
+    push: bool = False
+    poll_interval_s: float = Field(default=60, gt=0)
+    secret_env: str | None = Field(default=None, description="env var holding the push secret")
+    kinds: list[Kind] = Field(default_factory=list)
+
+
+RECORD_TYPES: dict[Kind, type[Record]] = {
+    cls.kind: cls
+    for cls in (
+        RoadSection,
+        RoadEvent,
+        Poi,
+        TollSection,
+        TollRate,
+        Gauge,
+        GaugeReading,
+        WaterwaySection,
+        Alert,
+        AdminArea,
+        Subscription,
+    )
+}
+
+_ADAPTERS: dict[Kind, TypeAdapter[Any]] = {k: TypeAdapter(t) for k, t in RECORD_TYPES.items()}
+
+
+def record_from_json(kind: Kind, data: bytes | str) -> Record:
+    """Decode one stored record of ``kind`` from its JSON body."""
+    return _ADAPTERS[kind].validate_json(data)
+
+
+def record_from_dict(kind: Kind, data: dict[str, Any]) -> Record:
+    """Decode one record of ``kind`` from a dict (e.g. a parsed feed item)."""
+    return _ADAPTERS[kind].validate_python(data)
