@@ -16,7 +16,7 @@ def event(source_id: str = "1", *, version: int = 1, source: str = "gsj", lon: f
     """A road event on G4 near 许昌 unless told otherwise."""
     data: dict[str, Any] = {
         "id": f"{source}:{source_id}", "source": source, "source_id": source_id, "version": version,
-        "updated_at": T0 + timedelta(minutes=version), "event_type": "construction",
+        "updated_at": T0 + timedelta(minutes=version), "type": "construction",
         "severity": "moderate", "road": "G4", "road_name": "京港澳高速", "direction": "increasing",
         "start_stake_m": 650200.0, "description": "京港澳高速K650+200处施工，占用应急车道",
         "geometry": Geometry.point(lon, lat),

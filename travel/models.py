@@ -174,7 +174,7 @@ class RoadEvent(Record):
 
     kind: ClassVar[Kind] = Kind.EVENT
 
-    event_type: EventType
+    type: EventType
     severity: Severity = Severity.UNKNOWN
     status: EventStatus = EventStatus.ACTIVE
     road: Annotated[str | None, Field(pattern=ROAD_CODE_PATTERN)] = None

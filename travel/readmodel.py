@@ -1,0 +1,157 @@
+"""The read model: every process's in-memory view of current records, so reads never wait on the store.
+
+Built from the store at start-up and kept current from the change bus (``follow``). Each kind has a
+``KindView``: records by id, a lazily rebuilt ``GeoIndex``, and a cache of derived artefacts (e.g.
+serialized GeoJSON) that is dropped per record when that record changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from travel.bus import ChangeBus
+from travel.errors import ServiceUnavailable
+from travel.index import GeoIndex
+from travel.models import Kind, Record
+from travel.store.base import Change, Store
+
+log = logging.getLogger(__name__)
+
+# Time series and private records are not mirrored in memory.
+MIRRORED_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k not in (Kind.READING, Kind.SUBSCRIPTION))
+# Clock skew tolerated between store writers when catching up after a bus outage.
+CATCH_UP_MARGIN = timedelta(seconds=5)
+
+
+class KindView:
+    """Current records of one kind with a geo index and a per-record derived-data cache."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.kind = kind
+        self.records: dict[str, Record] = {}
+        self.derived: dict[str, Any] = {}
+        self.generation = 0
+        self._index: GeoIndex | None = None
+
+    def put(self, record: Record) -> bool:
+        """Apply a record version if it is newer than the one held; True when it changed."""
+        current = self.records.get(record.id)
+        if current is not None and current.version >= record.version:
+            return False
+        self.records[record.id] = record
+        self.derived.pop(record.id, None)
+        self.generation += 1
+        self._index = None
+        return True
+
+    @property
+    def index(self) -> GeoIndex:
+        """The geo index of records with geometry (rebuilt after a change, then reused)."""
+        index = self._index
+        if index is None:
+            index = GeoIndex.build((r.id, r.geometry.shape) for r in self.records.values() if r.geometry)
+            self._index = index
+        return index
+
+    def cached(self, record: Record, build: Callable[[Record], Any]) -> Any:
+        """``build(record)`` memoized until the record changes."""
+        value = self.derived.get(record.id)
+        if value is None:
+            value = self.derived[record.id] = build(record)
+        return value
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+class ReadModel:
+    """All mirrored kinds, plus the watermark of the newest commit seen."""
+
+    def __init__(self) -> None:
+        self.views: dict[Kind, KindView] = {k: KindView(k) for k in MIRRORED_KINDS}
+        self.watermark: datetime | None = None
+        self.ready = asyncio.Event()
+        self.bus_healthy = False
+        self.bus_error: str | None = None
+        self._listeners: list[Callable[[Change], None]] = []
+
+    def view(self, kind: Kind) -> KindView:
+        """The view of one kind."""
+        return self.views[kind]
+
+    def apply(self, records: Iterable[Record]) -> int:
+        """Apply record versions; returns how many changed the model."""
+        changed = 0
+        for record in records:
+            view = self.views.get(record.kind)
+            if view is not None and view.put(record):
+                changed += 1
+            if record.ingested_at and (self.watermark is None or record.ingested_at > self.watermark):
+                self.watermark = record.ingested_at
+        return changed
+
+    def on_change(self, listener: Callable[[Change], None]) -> None:
+        """Call ``listener`` for every change applied from the bus (e.g. SSE, cache invalidation)."""
+        self._listeners.append(listener)
+
+    def apply_change(self, change: Change) -> None:
+        """Apply one change from the bus and tell the listeners."""
+        if self.apply([change.record]):
+            for listener in self._listeners:
+                listener(change)
+
+    async def load(self, store: Store) -> None:
+        """Load every mirrored kind from the store."""
+        for kind in MIRRORED_KINDS:
+            batch: list[Record] = []
+            async for record in store.iter_kind(kind):
+                batch.append(record)
+                if len(batch) >= 5000:
+                    self.apply(batch)
+                    batch.clear()
+                    await asyncio.sleep(0)
+            self.apply(batch)
+        log.info("read model loaded", extra={"counts": self.counts()})
+
+    async def catch_up(self, store: Store) -> int:
+        """Apply everything committed since the watermark (after a bus outage)."""
+        since = self.watermark - CATCH_UP_MARGIN if self.watermark else None
+        return self.apply(await store.changed_since(since, MIRRORED_KINDS))
+
+    def counts(self) -> dict[str, int]:
+        """Records held per kind."""
+        return {k.value: len(v) for k, v in self.views.items()}
+
+
+async def follow(model: ReadModel, store: Store, bus: ChangeBus, *, max_backoff_s: float = 10.0) -> None:
+    """Load the model, then follow the bus forever, catching up from the store after any outage.
+
+    The bus position is taken *before* reading the store, so a change committed in between is seen
+    either in the store or on the bus (or both: applying twice is a no-op).
+    """
+    backoff = 0.5
+    first = True
+    while True:
+        try:
+            position = await bus.position()
+            if first:
+                await model.load(store)
+                first = False
+            else:
+                caught = await model.catch_up(store)
+                log.info("read model caught up after bus outage", extra={"changed": caught})
+            model.ready.set()
+            model.bus_healthy, model.bus_error = True, None
+            backoff = 0.5
+            async for change in bus.subscribe(position):
+                model.apply_change(change)
+            return  # the bus was stopped
+        except ServiceUnavailable as err:
+            model.bus_healthy, model.bus_error = False, err.detail
+            log.warning("change bus or store unavailable, retrying", extra={"error": err.detail, "retry_s": backoff})
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff_s)
