@@ -107,7 +107,7 @@ class InProcessBus:
         last = int(after)
         while not self._stopped:
             async with self._cond:
-                await self._cond.wait_for(lambda: self._stopped or self._seq > last)
+                await self._cond.wait_for(lambda last=last: self._stopped or self._seq > last)
                 pending = [(s, c) for s, c in self._log if s > last]
             for seq, change in pending:
                 last = seq

@@ -1,0 +1,94 @@
+"""The application factory and its resources, one cleanup context each, in dependency order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import suppress
+
+from aiohttp import web
+
+from api.keys import BUS, METRICS, READ_MODEL, SETTINGS, STORE
+from api.metrics import Metrics
+from api.middlewares import cors_middleware, error_middleware, metrics_middleware
+from api.routes import setup_routes
+from travel.bus import ChangeBus, make_bus
+from travel.errors import ServiceUnavailable
+from travel.ingest import load_bundle_if_empty
+from travel.readmodel import ReadModel, follow
+from travel.settings import Settings
+from travel.store import make_store
+from travel.store.base import Store
+
+log = logging.getLogger(__name__)
+
+STORE_OPEN = web.AppKey("store_open", asyncio.Event)
+MAX_RETRY_S = 15.0
+
+
+async def _open_store(app: web.Application) -> None:
+    """Open the store, retrying until it answers, then load the bundled data if it is empty."""
+    store, delay = app[STORE], 0.5
+    while True:
+        try:
+            await store.open()
+            break
+        except ServiceUnavailable as err:
+            log.warning("store unavailable at start-up, retrying", extra={"error": err.detail, "retry_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_S)
+    if app[SETTINGS].load_geodata:
+        await load_bundle_if_empty(store, app[BUS])
+    app[STORE_OPEN].set()
+
+
+async def _background(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the change bus (first: opening the store may publish the bundle's records)."""
+    await app[BUS].start()
+    yield
+    await app[BUS].stop()
+
+
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the store in the background so the API serves (and /readyz explains) while it is down."""
+    app[STORE_OPEN] = asyncio.Event()
+    opener = asyncio.create_task(_open_store(app))
+    yield
+    await _background(opener)
+    await app[STORE].close()
+
+
+async def read_model_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Build the read model once the store is open and follow the bus."""
+
+    async def run() -> None:
+        await app[STORE_OPEN].wait()
+        await follow(app[READ_MODEL], app[STORE], app[BUS])
+
+    task = asyncio.create_task(run())
+    yield
+    await _background(task)
+
+
+def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
+    """The aiohttp application for ``settings`` (store and bus may be injected by tests)."""
+    app = web.Application(
+        middlewares=[cors_middleware, metrics_middleware, error_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[STORE] = store if store is not None else make_store(settings)
+    app[BUS] = bus if bus is not None else make_bus(settings.redis_url, settings.redis_stream)
+    app[READ_MODEL] = ReadModel()
+    app[METRICS] = Metrics()
+    app[METRICS].watch_records(app[READ_MODEL].counts)
+    app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx])
+    setup_routes(app)
+    return app

@@ -1,0 +1,75 @@
+"""GeoJSON (RFC 7946) output, with each record's feature serialized once and reused until it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from travel.crs import Crs, convert_coordinates
+from travel.models import Record
+from travel.readmodel import KindView
+from travel.selection import Hit
+from travel.stakes import format_stake, format_stake_range
+
+FeatureParts = tuple[bytes, bytes]  # (everything up to the properties object, the properties object)
+
+
+def extra_properties(record: Record) -> dict[str, Any]:
+    """Derived, human-facing properties: kind, activity, stakes as K650+200."""
+    extra: dict[str, Any] = {"kind": record.kind.value, "active": record.active}
+    start = getattr(record, "start_stake_m", None)
+    if start is not None:
+        extra["stake_range"] = format_stake_range(start, getattr(record, "end_stake_m", None))
+    stake = getattr(record, "stake_m", None)
+    if stake is not None:
+        extra["stake"] = format_stake(stake)
+    return extra
+
+
+def properties_json(record: Record) -> bytes:
+    """The properties object: the record's fields (minus geometry) plus derived ones."""
+    props = record.model_dump_json(exclude={"geometry"}).encode()
+    return props[:-1] + b"," + orjson.dumps(extra_properties(record))[1:]
+
+
+def geometry_json(record: Record, crs: Crs) -> bytes:
+    """The geometry member in ``crs`` (``null`` when the record has none)."""
+    if record.geometry is None:
+        return b"null"
+    if crs is Crs.WGS84:
+        return record.geometry.model_dump_json().encode()
+    coords = convert_coordinates(record.geometry.coordinates, crs)
+    return orjson.dumps({"type": record.geometry.type.value, "coordinates": coords})
+
+
+def feature_parts(record: Record, crs: Crs = Crs.WGS84) -> FeatureParts:
+    """A feature split before its properties, so a distance can be spliced in cheaply."""
+    head = b'{"type":"Feature","id":' + orjson.dumps(record.id) + b',"geometry":' + geometry_json(record, crs)
+    return head + b',"properties":', properties_json(record)
+
+
+def _feature(parts: FeatureParts, distance_m: float | None, extra: bytes = b"") -> bytes:
+    head, props = parts
+    if distance_m is not None:
+        props = props[:-1] + b',"distance_m":' + orjson.dumps(round(distance_m, 1)) + b"}"
+    if extra:
+        props = props[:-1] + b"," + extra[1:]
+    return head + props + b"}"
+
+
+def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
+    """One feature; ``extra`` adds properties (e.g. version history)."""
+    parts = view.cached(record, feature_parts) if crs is Crs.WGS84 else feature_parts(record, crs)
+    return _feature(parts, None, orjson.dumps(extra) if extra else b"")
+
+
+def feature_collection(view: KindView, hits: Sequence[Hit], crs: Crs, meta: dict[str, Any]) -> bytes:
+    """A FeatureCollection of ``hits``; ``meta`` becomes foreign members (count, limit …)."""
+    if crs is Crs.WGS84:
+        features = [_feature(view.cached(h.record, feature_parts), h.distance_m) for h in hits]
+    else:
+        features = [_feature(feature_parts(h.record, crs), h.distance_m) for h in hits]
+    head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
+    return head + b",".join(features) + b"]}"

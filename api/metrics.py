@@ -1,0 +1,47 @@
+"""Prometheus metrics, one registry per app so several apps (tests) never collide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class _RecordCounts(Collector):
+    """Records held in the read model per kind, read at scrape time."""
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("travel_records", "Current records in the read model", labels=["kind"])
+        for kind, n in sorted(self._counts().items()):
+            family.add_metric([kind], n)
+        yield family
+
+
+class Metrics:
+    """The service's metrics and their registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "travel_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "travel_http_request_duration_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+
+    def watch_records(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        """Export per-kind record counts from ``counts()``."""
+        self.registry.register(_RecordCounts(counts))
+
+    def exposition(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Feed adapters: one parser module per format (arriving with the feeds issue)."""

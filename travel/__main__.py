@@ -1,0 +1,7 @@
+"""``python -m travel``."""
+
+import sys
+
+from travel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""Committing records: durably to the store first, then announced on the change bus."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from travel.bus import ChangeBus
+from travel.errors import BusUnavailable
+from travel.models import Kind, Record
+from travel.store.base import ChangeOp, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CommitReport:
+    """How many records a commit created, updated or left unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    published: bool = True
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """All records seen."""
+        return self.created + self.updated + self.unchanged
+
+
+async def commit(
+    store: Store, bus: ChangeBus, records: Sequence[Record], report: CommitReport | None = None
+) -> CommitReport:
+    """Upsert ``records`` atomically, then publish the changes.
+
+    A bus failure does not undo a durable commit: readers catch up from the store when the bus
+    returns, so the failure is logged and reported, not raised.
+    """
+    report = report or CommitReport()
+    changes = await store.upsert(records)
+    for change in changes:
+        if change.op is ChangeOp.CREATED:
+            report.created += 1
+        elif change.op is ChangeOp.UPDATED:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        report.by_kind[change.kind.value] = report.by_kind.get(change.kind.value, 0) + 1
+    try:
+        await bus.publish(changes)
+    except BusUnavailable as err:
+        report.published = False
+        log.warning("committed but not published; readers will catch up", extra={"error": err.detail})
+    return report
+
+
+async def commit_batches(store: Store, bus: ChangeBus, records: Iterable[Record], batch: int = 5000) -> CommitReport:
+    """Commit a large stream of records in batches (each batch atomic)."""
+    report = CommitReport()
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= batch:
+            await commit(store, bus, chunk, report)
+            chunk = []
+    if chunk:
+        await commit(store, bus, chunk, report)
+    return report
+
+
+async def import_bundle(store: Store, bus: ChangeBus) -> CommitReport:
+    """Import the bundled Henan geodata (idempotent: unchanged records are no-ops)."""
+    from geodata.loader import read_bundle
+
+    bundle = read_bundle()
+    report = await commit_batches(store, bus, (r for records in bundle.values() for r in records))
+    log.info("bundled geodata imported", extra={"by_kind": report.by_kind})
+    return report
+
+
+async def load_bundle_if_empty(store: Store, bus: ChangeBus) -> CommitReport | None:
+    """Import the bundled geodata when the store holds no road network yet."""
+    if (await store.counts()).get(Kind.ROAD_SECTION):
+        return None
+    return await import_bundle(store, bus)
