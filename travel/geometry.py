@@ -73,10 +73,10 @@ class Geometry(BaseModel):
             raise ValueError(f"malformed {self.type}: {err}") from err
         if geom.is_empty:
             raise ValueError("geometry is empty")
-        if not geom.is_valid:
-            raise ValueError(f"invalid {self.type}: {shapely.is_valid_reason(geom)}")
         if self.type in (GeometryType.LINESTRING, GeometryType.MULTILINESTRING) and geom.length == 0:
             raise ValueError(f"degenerate {self.type}: all positions are the same")
+        if not geom.is_valid:
+            raise ValueError(f"invalid {self.type}: {shapely.is_valid_reason(geom)}")
         return self
 
     @cached_property
