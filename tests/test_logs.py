@@ -1,0 +1,46 @@
+"""Structured logs: one JSON object per line with extra fields, access lines included."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+
+from travel.logs import JsonFormatter
+
+
+def test_json_lines_carry_extra_fields_and_exceptions() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("travel.test-json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("source stale", extra={"source": "gsj", "age_s": 420})
+        try:
+            raise ValueError("bad feed")
+        except ValueError:
+            logger.exception("parse failed")
+    finally:
+        logger.removeHandler(handler)
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["msg"] == "source stale" and first["level"] == "warning"
+    assert first["source"] == "gsj" and first["age_s"] == 420 and first["ts"].endswith("+00:00")
+    assert "ValueError: bad feed" in second["exc"]
+
+
+async def test_access_log_is_json(aiohttp_client, settings, caplog) -> None:  # noqa: ANN001
+    from api.access_log import JsonAccessLogger
+    from api.app import create_app
+
+    client = await aiohttp_client(create_app(settings), server_kwargs={"access_log_class": JsonAccessLogger})
+    with caplog.at_level(logging.INFO, logger="travel.access"):
+        await client.get("/healthz")
+        for _ in range(50):  # the access line is written just after the response is sent
+            if any(r.name == "travel.access" for r in caplog.records):
+                break
+            await asyncio.sleep(0.01)
+    [line] = [r for r in caplog.records if r.name == "travel.access"]
+    assert line.status == 200 and line.path == "/healthz" and line.method == "GET" and line.ms >= 0
