@@ -31,11 +31,12 @@ def test_json_lines_carry_extra_fields_and_exceptions() -> None:
     assert "ValueError: bad feed" in second["exc"]
 
 
-async def test_access_log_is_json(aiohttp_client, settings, caplog) -> None:  # noqa: ANN001
+async def test_access_log_is_json(aiohttp_server, aiohttp_client, settings, caplog) -> None:  # noqa: ANN001
     from api.access_log import JsonAccessLogger
     from api.app import create_app
 
-    client = await aiohttp_client(create_app(settings), server_kwargs={"access_log_class": JsonAccessLogger})
+    server = await aiohttp_server(create_app(settings), access_log_class=JsonAccessLogger)
+    client = await aiohttp_client(server)
     with caplog.at_level(logging.INFO, logger="travel.access"):
         await client.get("/healthz")
         for _ in range(50):  # the access line is written just after the response is sent
