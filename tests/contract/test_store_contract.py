@@ -94,7 +94,8 @@ async def test_nearest_query(store: Store) -> None:
     await store.upsert([poi(f"p{i}", lon + 0.01 * i, lat) for i in range(1, 8)])
     found = await store.query(Query(Kind.POI, nearest=Nearest(lon, lat, k=3)))
     assert [r.id for r in found] == ["geodata:p1", "geodata:p2", "geodata:p3"]
-    bounded = await store.query(Query(Kind.POI, nearest=Nearest(lon, lat, k=5, max_m=1500)))  # p1 ≈ 0.92 km, p2 ≈ 1.84 km
+    # p1 is ≈ 0.92 km away, p2 ≈ 1.84 km
+    bounded = await store.query(Query(Kind.POI, nearest=Nearest(lon, lat, k=5, max_m=1500)))
     assert [r.id for r in bounded] == ["geodata:p1"]
 
 

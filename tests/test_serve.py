@@ -1,0 +1,73 @@
+"""The run command end to end: a real `travel serve` process on the embedded store with the bundle."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """Start `python -m travel serve --demo` on a fresh data dir; killed at the end if still running."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(TRAVEL_DATA_DIR=str(tmp_path / "data"), TRAVEL_PORT=str(port), TRAVEL_LOG_LEVEL="WARNING")
+    procs = [subprocess.Popen([sys.executable, "-m", "travel", "serve", "--demo"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+    yield f"http://127.0.0.1:{port}", procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+async def wait_ready(session: aiohttp.ClientSession, base: str, timeout: float = 90) -> None:
+    async def poll() -> None:
+        while True:
+            try:
+                async with session.get(f"{base}/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.2)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def count(session: aiohttp.ClientSession, url: str, **params: str) -> int:
+    async with session.get(url, params={**params, "limit": "5000"}) as resp:
+        assert resp.status == 200
+        return (await resp.json(content_type=None))["count"]
+
+
+async def test_run_command_serves_the_bundled_henan_data(serve) -> None:  # noqa: ANN001
+    base, procs = serve
+    async with aiohttp.ClientSession() as session:
+        await wait_ready(session, base)
+        assert await count(session, f"{base}/v1/pois", kind="toll_station") >= 80
+        assert await count(session, f"{base}/v1/pois", kind="service_area") >= 40
+        assert await count(session, f"{base}/v1/pois", kind="bus_station") >= 18
+        assert await count(session, f"{base}/v1/pois", q="许昌") >= 1
+        near_xuchang = await count(session, f"{base}/v1/pois", near="113.85,34.03", radius_m="30000")
+        assert near_xuchang >= 2
+        async with session.get(f"{base}/metrics") as resp:
+            assert 'travel_records{kind="road_section"}' in await resp.text()
+
+    procs[0].send_signal(signal.SIGINT)
+    assert procs[0].wait(15) == 0, procs[0].stderr.read().decode() if procs[0].stderr else ""
