@@ -563,8 +563,15 @@ def _short(node: Node) -> str:
     return node.name.removesuffix("收费站")
 
 
-def main() -> int:
-    """Build every file of the bundle."""
+def main(argv: list[str] | None = None) -> int:
+    """Build every file of the bundle (into ``--out DIR`` if given, else the package directory)."""
+    global OUT
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--out"] and len(args) == 2:
+        OUT = Path(args[1])
+        OUT.mkdir(parents=True, exist_ok=True)
+    elif args:
+        raise SystemExit("usage: python -m geodata.tools.build_bundle [--out DIR]")
     for p in PLACES.values():
         if not OUTLINE_XY.contains(Point(to_xy(p.lon, p.lat))):
             warn(f"place {p.name} lies outside the outline")
