@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import secrets
@@ -25,7 +26,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,22 @@ class Sample:
     p99_ms: float
     non2xx: int
     errors: int
+    server_cpu_s: float = math.nan
 
     @property
     def rps(self) -> float:
         """Requests per second."""
         return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """Server CPU time per request: unlike req/s, not skewed by other load on the machine."""
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else math.nan
+
+    @property
+    def cpu_percent(self) -> float:
+        """Share of one core the server used; well below 100 means it was starved or not saturated."""
+        return self.server_cpu_s / self.duration_s * 100 if self.duration_s > 0 else math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +144,7 @@ class Report:
         """Machine-readable form (``--json``)."""
 
         def sample(s: Sample) -> dict[str, Any]:
-            return {**asdict(s), "rps": round(s.rps, 1)}
+            return {**asdict(s), "rps": round(s.rps, 1), "cpu_us_per_request": round(s.cpu_us_per_request, 1)}
 
         return {
             "generator": self.generator,
@@ -141,6 +153,7 @@ class Report:
             "reference": sample(self.reference),
             "results": [
                 {"backend": r.backend, "endpoint": r.endpoint, **sample(r.sample), "ratio": round(r.ratio, 3),
+                 "cpu_ratio": round(self.reference.cpu_us_per_request / r.sample.cpu_us_per_request, 3),
                  "meets_targets": r.meets_targets}
                 for r in self.rows
             ],
@@ -282,16 +295,32 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise BenchError(f"{url} not ready within {READY_TIMEOUT_S:g} s:\n{_tail(log)}")
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running server process and its base URL."""
+
+    base: str
+    pid: int
+
+    def cpu_s(self) -> float:
+        """CPU seconds the process has used so far (Linux /proc; NaN elsewhere)."""
+        stat = Path(f"/proc/{self.pid}/stat")
+        if not stat.exists():
+            return math.nan
+        fields = stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path) -> Iterator[str]:
-    """Run ``argv --port N`` on a free loopback port until ``ready_path`` answers 200; yield its base URL."""
+def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path) -> Iterator[Server]:
+    """Run ``argv --port N`` on a free loopback port until ``ready_path`` answers 200."""
     port = free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen([*argv, "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=out)
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(proc, base + ready_path, log)
-        yield base
+        server = Server(f"http://127.0.0.1:{port}", proc.pid)
+        _wait_ready(proc, server.base + ready_path, log)
+        yield server
     finally:
         proc.terminate()
         try:
@@ -343,11 +372,13 @@ def pick_generator(choice: str, console: Console) -> tuple[str, Load]:
     return "python (less accurate)", python_load
 
 
-def measure(load: Load, base: str, paths: Path, opts: Options) -> Sample:
-    """Warm up, then measure."""
+def measure(load: Load, server: Server, paths: Path, opts: Options) -> Sample:
+    """Warm up, then measure, noting the server's CPU time."""
     if opts.warmup:
-        load(base, paths, opts, opts.warmup)
-    return load(base, paths, opts, opts.duration)
+        load(server.base, paths, opts, opts.warmup)
+    cpu = server.cpu_s()
+    sample = load(server.base, paths, opts, opts.duration)
+    return replace(sample, server_cpu_s=server.cpu_s() - cpu)
 
 
 # --------------------------------------------------------------------------- the run
@@ -365,15 +396,15 @@ def run(opts: Options, console: Console) -> Report:
             envs[store] = stack.enter_context(seeded_backend(store, workdir, records))
         console.print(f"measuring the bare aiohttp handler with {generator} …")
         reference_argv = [sys.executable, "-m", "bench.api", "reference"]
-        with serving(reference_argv, server_env(opts, {}), "/", workdir / "reference.log") as base:
-            reference = measure(load, base, next(iter(queries.values())), opts)
+        with serving(reference_argv, server_env(opts, {}), "/", workdir / "reference.log") as server:
+            reference = measure(load, server, next(iter(queries.values())), opts)
         rows = []
         travel_argv = [sys.executable, "-m", "travel", "serve", "--host", "127.0.0.1"]
         for store, env in envs.items():
-            with serving(travel_argv, server_env(opts, env), "/readyz", workdir / f"{store}.log") as base:
+            with serving(travel_argv, server_env(opts, env), "/readyz", workdir / f"{store}.log") as server:
                 for endpoint, paths in queries.items():
                     console.print(f"measuring {store} {endpoint} …")
-                    sample = measure(load, base, paths, opts)
+                    sample = measure(load, server, paths, opts)
                     rows.append(Row(store, endpoint, sample, sample.rps / reference.rps if reference.rps else 0.0))
     return Report(opts, generator, reference, rows)
 
@@ -384,18 +415,20 @@ def render(report: Report) -> Table:
     table = Table(
         title=f"API benchmark: {report.generator}, {o.connections} connections, {o.duration} s, {o.threads} thread(s), "
               f"{o.pois} POIs, {o.events} events, log level {o.log_level}",
-        caption=f"ratio = req/s ÷ the bare handler's req/s; "
-                f"target: ratio ≥ {TARGET_RATIO:.2f}, p99 < {TARGET_P99_MS:g} ms, no failed requests",
+        caption=f"ratio = req/s ÷ the bare handler's req/s; target: ratio ≥ {TARGET_RATIO:.2f}, "
+                f"p99 < {TARGET_P99_MS:g} ms, no failed requests. CPU: the server process's, per request and "
+                "as % of one core (under 100: starved by other load, or not saturated).",
     )
     table.add_column("backend")
     table.add_column("endpoint")
-    for name in ("req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "KB/resp", "ratio"):
+    for name in ("req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "KB/resp", "CPU µs/req", "CPU %", "ratio"):
         table.add_column(name, justify="right")
     table.add_column("target")
 
     def cells(s: Sample) -> list[str]:
         kb = s.bytes / s.requests / 1024 if s.requests else 0.0
-        return [f"{s.rps:,.0f}", f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}", str(s.non2xx), str(s.errors), f"{kb:.1f}"]
+        return [f"{s.rps:,.0f}", f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}", str(s.non2xx), str(s.errors), f"{kb:.1f}",
+                f"{s.cpu_us_per_request:.0f}", f"{s.cpu_percent:.0f}"]
 
     table.add_row("reference", "bare aiohttp", *cells(report.reference), "1.00", "")
     for row in report.rows:
@@ -439,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        Console(width=max(Console().width, 120)).print(render(report))
+        Console(width=max(Console().width, 132)).print(render(report))
     return 0
 
 
