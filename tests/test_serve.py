@@ -34,6 +34,8 @@ def serve(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+        if proc.stderr:
+            proc.stderr.close()
 
 
 async def wait_ready(session: aiohttp.ClientSession, base: str, timeout: float = 90) -> None:
