@@ -47,6 +47,7 @@ SOURCE_NOTE = "hand-compiled from general public knowledge; approximate (see geo
 LOCAL_CRS = "+proj=tmerc +lat_0=34 +lon_0=113.5 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 MAX_SECTION_M = 30_000.0
 MIN_GAP_M = 1_500.0
+LINK_RADIUS_M = 6_000.0
 _FWD = Transformer.from_crs("EPSG:4326", LOCAL_CRS, always_xy=True)
 _INV = Transformer.from_crs(LOCAL_CRS, "EPSG:4326", always_xy=True)
 
@@ -260,8 +261,7 @@ def crossings(a: str, b: str) -> list[tuple[float, float]]:
     for g in getattr(inter, "geoms", [inter]):
         if isinstance(g, Point):
             pts.append((g.x, g.y))
-        else:
-            warn(f"{a} and {b} overlap along {g.geom_type}")
+        # a shared stretch (two roads on one carriageway, 共线) ends at shared nodes: nothing to add
     return pts
 
 
@@ -305,6 +305,15 @@ def station_node(road: Road, st: Station, kind: str) -> Node:
     insert_node(road.code, node)
     STATIONS[(road.code, kind, st.slug)] = node
     return node
+
+
+def auto_link(road: Road) -> None:
+    """Let a national road pass every expressway toll station within LINK_RADIUS_M of its line."""
+    line = line_of(road.code)
+    own = {v.node.id for v in ALIGN[road.code] if v.node}
+    for (_, kind, _), node in sorted(STATIONS.items()):
+        if kind == "toll" and node.id not in own and line.distance(Point(node.xy)) <= LINK_RADIUS_M:
+            insert_node(road.code, node, tolerance_m=50.0)
 
 
 def name_junctions() -> None:
@@ -592,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         build_alignment(road)
         for expressway, slug in road.links:
             insert_node(road.code, STATIONS[(expressway, "toll", slug)], tolerance_m=50.0)
+        auto_link(road)
     add_crossings([r.code for r in TRUNKS], "X", "crossing")
     name_junctions()
     for code in ROADS:
