@@ -11,7 +11,7 @@ from aiohttp import web
 
 from api.keys import BUS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
-from api.middlewares import cors_middleware, error_middleware, metrics_middleware
+from api.middlewares import cors_middleware, observe_middleware
 from api.routes import setup_routes
 from travel.bus import ChangeBus, make_bus
 from travel.errors import ServiceUnavailable
@@ -80,7 +80,7 @@ async def read_model_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
     """The aiohttp application for ``settings`` (store and bus may be injected by tests)."""
     app = web.Application(
-        middlewares=[cors_middleware, metrics_middleware, error_middleware],
+        middlewares=[cors_middleware, observe_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -13,7 +13,7 @@ from travel.readmodel import KindView
 from travel.selection import Hit
 from travel.stakes import format_stake, format_stake_range
 
-FeatureParts = tuple[bytes, bytes]  # (everything up to the properties object, the properties object)
+FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that object without its closing "}")
 
 
 def extra_properties(record: Record) -> dict[str, Any]:
@@ -45,31 +45,37 @@ def geometry_json(record: Record, crs: Crs) -> bytes:
 
 
 def feature_parts(record: Record, crs: Crs = Crs.WGS84) -> FeatureParts:
-    """A feature split before its properties, so a distance can be spliced in cheaply."""
+    """A feature split inside its properties, so a distance or more properties can be appended cheaply."""
     head = b'{"type":"Feature","id":' + orjson.dumps(record.id) + b',"geometry":' + geometry_json(record, crs)
-    return head + b',"properties":', properties_json(record)
+    return head + b',"properties":', properties_json(record)[:-1]
 
 
-def _feature(parts: FeatureParts, distance_m: float | None, extra: bytes = b"") -> bytes:
-    head, props = parts
+def _append_feature(out: list[bytes], parts: FeatureParts, distance_m: float | None = None) -> None:
+    out.append(parts[0])
+    out.append(parts[1])
     if distance_m is not None:
-        props = props[:-1] + b',"distance_m":' + orjson.dumps(round(distance_m, 1)) + b"}"
-    if extra:
-        props = props[:-1] + b"," + extra[1:]
-    return head + props + b"}"
+        out.append(b',"distance_m":%.1f' % distance_m)
+    out.append(b"}}")
 
 
 def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
     """One feature; ``extra`` adds properties (e.g. version history)."""
     parts = view.cached(record, feature_parts) if crs is Crs.WGS84 else feature_parts(record, crs)
-    return _feature(parts, None, orjson.dumps(extra) if extra else b"")
+    if extra:
+        parts = (parts[0], parts[1] + b"," + orjson.dumps(extra)[1:-1])
+    out: list[bytes] = []
+    _append_feature(out, parts)
+    return b"".join(out)
 
 
 def feature_collection(view: KindView, hits: Sequence[Hit], crs: Crs, meta: dict[str, Any]) -> bytes:
     """A FeatureCollection of ``hits``; ``meta`` becomes foreign members (count, limit …)."""
-    if crs is Crs.WGS84:
-        features = [_feature(view.cached(h.record, feature_parts), h.distance_m) for h in hits]
-    else:
-        features = [_feature(feature_parts(h.record, crs), h.distance_m) for h in hits]
-    head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
-    return head + b",".join(features) + b"]}"
+    out = [b'{"type":"FeatureCollection",', orjson.dumps(meta)[1:-1], b',"features":[']
+    cached = view.cached
+    for n, hit in enumerate(hits):
+        if n:
+            out.append(b",")
+        parts = cached(hit.record, feature_parts) if crs is Crs.WGS84 else feature_parts(hit.record, crs)
+        _append_feature(out, parts, hit.distance_m)
+    out.append(b"]}")
+    return b"".join(out)

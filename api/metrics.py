@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -37,6 +38,20 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one request (label children are cached: ``labels()`` is slow)."""
+        key = (method, route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(method, route, str(status))
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers[route] = self.latency.labels(route)
+        counter.inc()
+        timer.observe(seconds)
 
     def watch_records(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Export per-kind record counts from ``counts()``."""

@@ -33,7 +33,7 @@ class KindView:
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
         self.records: dict[str, Record] = {}
-        self.derived: dict[str, Any] = {}
+        self.derived: dict[str, dict[Callable[[Record], Any], Any]] = {}
         self.generation = 0
         self._index: GeoIndex | None = None
 
@@ -58,10 +58,13 @@ class KindView:
         return index
 
     def cached(self, record: Record, build: Callable[[Record], Any]) -> Any:
-        """``build(record)`` memoized until the record changes."""
-        value = self.derived.get(record.id)
+        """``build(record)`` memoized (per builder) until the record changes."""
+        per_record = self.derived.get(record.id)
+        if per_record is None:
+            per_record = self.derived[record.id] = {}
+        value = per_record.get(build)
         if value is None:
-            value = self.derived[record.id] = build(record)
+            value = per_record[build] = build(record)
         return value
 
     def __len__(self) -> int:

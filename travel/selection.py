@@ -45,7 +45,14 @@ def select(
     else:
         candidates = records.values()
     matched = [r for r in candidates if keep is None or keep(r)]
-    matched.sort(key=order or (lambda r: r.id))
+    if order is None:
+        matched.sort(key=_record_id)
+    else:
+        matched.sort(key=lambda r: view.cached(r, order))
     if limit is not None:
         matched = matched[:limit]
     return [Hit(r) for r in matched]
+
+
+def _record_id(record: Record) -> str:
+    return record.id
