@@ -126,7 +126,9 @@ async def test_redis_outage_is_survived_and_caught_up(aiohttp_client, tmp_path: 
     await wait_ready(app)
     await seed(app, [event("1")])
 
-    procs.pop().terminate()  # Redis goes away (and, with no persistence, loses the stream)
+    gone = procs.pop()
+    gone.terminate()  # Redis goes away (and, with no persistence, loses the stream)
+    gone.wait(5)
     await eventually(lambda: _status(client, "/readyz", 503), 10)
     report = await commit(app[STORE], app[BUS], [event("2"), event("1", version=2, status="cleared")])
     assert report.published is False  # durable in the store, announced later

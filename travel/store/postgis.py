@@ -196,6 +196,8 @@ _UNREACHABLE = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InternalClientError,
+    # A database that does not exist yet (being created or restored): it can appear later.
+    asyncpg.exceptions.InvalidCatalogNameError,
 )
 
 
