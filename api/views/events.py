@@ -8,13 +8,12 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import AwareDatetime, Field
 
-from api.geojson import feature, feature_collection
+from api.geojson import feature
 from api.keys import READ_MODEL, STORE
 from api.params import ActiveFilter, CrsQuery, SpatialQuery, csv_of, parse_query
-from api.views.lists import geojson_response, list_etag, not_modified, not_modified_response
+from api.views.lists import list_features
 from travel.errors import NotFound
 from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
-from travel.selection import select
 
 MAX_AGE_S = 10
 
@@ -58,15 +57,7 @@ def _newest_first(record: Record) -> tuple[float, str]:
 
 async def list_events(request: web.Request) -> web.Response:
     """GET /v1/events — road events as a GeoJSON FeatureCollection."""
-    q = parse_query(request, EventsQuery)
-    view = request.app[READ_MODEL].view(Kind.EVENT)
-    etag = list_etag(view, request)
-    if not_modified(request, etag):
-        return not_modified_response(etag, MAX_AGE_S)
-    near = (*q.near, q.radius_m) if q.near else None
-    hits = select(view, bbox=q.bbox, near=near, keep=_keep(q), order=_newest_first, limit=q.limit)
-    body = feature_collection(view, hits, q.crs, {"count": len(hits), "limit": q.limit})
-    return geojson_response(body, etag, MAX_AGE_S)
+    return await list_features(request, Kind.EVENT, EventsQuery, _keep, _newest_first, MAX_AGE_S)
 
 
 async def get_event(request: web.Request) -> web.Response:

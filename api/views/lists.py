@@ -1,12 +1,21 @@
-"""What list endpoints share: conditional GET with ETags and cache headers."""
+"""What list endpoints share: parse, conditional GET with ETags, select from the read model, GeoJSON."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from api.geojson import feature_collection
+from api.keys import READ_MODEL
+from api.params import SpatialQuery, parse_query
+from travel.models import Kind, Record
 from travel.readmodel import KindView
+from travel.selection import select
+
+Q = TypeVar("Q", bound=SpatialQuery)
 
 BOOT_TAG = format(zlib.crc32(str(id(object())).encode()), "08x")
 
@@ -37,3 +46,23 @@ def geojson_response(body: bytes, etag: str, max_age: int) -> web.Response:
 def not_modified_response(etag: str, max_age: int) -> web.Response:
     """304 with the validators repeated."""
     return web.Response(status=304, headers={"ETag": etag, "Cache-Control": f"public, max-age={max_age}"})
+
+
+async def list_features(
+    request: web.Request,
+    kind: Kind,
+    query_model: type[Q],
+    keep: Callable[[Q], Callable[[Record], bool]],
+    order: Callable[[Record], Any],
+    max_age: int,
+) -> web.Response:
+    """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit."""
+    q = parse_query(request, query_model)
+    view = request.app[READ_MODEL].view(kind)
+    etag = list_etag(view, request)
+    if not_modified(request, etag):
+        return not_modified_response(etag, max_age)
+    near = (*q.near, q.radius_m) if q.near else None
+    hits = select(view, bbox=q.bbox, near=near, keep=keep(q), order=order, limit=q.limit)
+    body = feature_collection(view, hits, q.crs, {"count": len(hits), "limit": q.limit})
+    return geojson_response(body, etag, max_age)

@@ -7,12 +7,9 @@ from collections.abc import Callable
 from aiohttp import web
 from pydantic import Field
 
-from api.geojson import feature_collection
-from api.keys import READ_MODEL
-from api.params import SpatialQuery, csv_of, parse_query
-from api.views.lists import geojson_response, list_etag, not_modified, not_modified_response
+from api.params import SpatialQuery, csv_of
+from api.views.lists import list_features
 from travel.models import ROAD_CODE_PATTERN, Kind, OpenStatus, Poi, PoiKind, Record
-from travel.selection import select
 
 MAX_AGE_S = 60
 
@@ -51,12 +48,4 @@ def _by_name(record: Record) -> tuple[str, str]:
 
 async def list_pois(request: web.Request) -> web.Response:
     """GET /v1/pois — points of interest as a GeoJSON FeatureCollection."""
-    q = parse_query(request, PoisQuery)
-    view = request.app[READ_MODEL].view(Kind.POI)
-    etag = list_etag(view, request)
-    if not_modified(request, etag):
-        return not_modified_response(etag, MAX_AGE_S)
-    near = (*q.near, q.radius_m) if q.near else None
-    hits = select(view, bbox=q.bbox, near=near, keep=_keep(q), order=_by_name, limit=q.limit)
-    body = feature_collection(view, hits, q.crs, {"count": len(hits), "limit": q.limit})
-    return geojson_response(body, etag, MAX_AGE_S)
+    return await list_features(request, Kind.POI, PoisQuery, _keep, _by_name, MAX_AGE_S)
