@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API, pages and feed scheduler")
     serve.add_argument("--host", help="listen address (default TRAVEL_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default TRAVEL_PORT or 8080)")
-    serve.add_argument("--demo", action="store_true", help="load the bundled geodata and demo sources")
+    serve.add_argument("--demo", action="store_true", help="load the bundled Henan geodata into an empty store")
     imp = sub.add_parser("import", help="load reference data into the configured store")
     imp.add_argument("kind", choices=["bundle"], help="bundle: the bundled Henan geodata")
     return parser
