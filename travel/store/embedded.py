@@ -1,0 +1,555 @@
+"""The embedded store: one SQLite file (WAL, fsync on commit) with an R*Tree index, via aiosqlite.
+
+Layout: ``records`` holds the current version of every record (indexed columns plus the JSON body
+and the geometry as WKB), ``history`` every committed version, and ``records_rtree`` the bounding
+box of each current record that has a geometry, keyed by ``records.rid``. The R*Tree has a third
+axis holding a small integer per kind, so a spatial lookup of sparse events never walks the dense
+road network. The R*Tree only yields candidates; exact predicates and distances are computed with
+``travel.spatial`` on the shapely geometries.
+
+Two connections are kept: a writer that runs each upsert as one ``BEGIN IMMEDIATE`` transaction
+(serialized by a lock, which is also what keeps ``ingested_at`` in commit order) and a query-only
+reader, so reads see committed snapshots and never queue behind a large import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sqlite3
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from travel.errors import StoreUnavailable
+from travel.models import Kind, Record, record_from_json
+from travel.spatial import EARTH_RADIUS_M, degree_box, distance_between_m, distance_m, metres_to_degrees
+from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query
+
+# --------------------------------------------------------------------------- schema
+# Each migration is a tuple of statements ending with the user_version it brings the file to; they
+# run in one transaction together with the version check, so concurrent openers apply each once.
+_SCHEMA_V1: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS records (
+        rid         INTEGER PRIMARY KEY,
+        kind        TEXT    NOT NULL,
+        id          TEXT    NOT NULL,
+        version     INTEGER NOT NULL,
+        source      TEXT    NOT NULL,
+        road        TEXT,
+        active      INTEGER NOT NULL,
+        ingested_at TEXT    NOT NULL,
+        geometry    BLOB,
+        body        TEXT    NOT NULL,
+        UNIQUE (kind, id)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS records_kind_ingested ON records (kind, ingested_at)",
+    "CREATE INDEX IF NOT EXISTS records_kind_road ON records (kind, road)",
+    "CREATE INDEX IF NOT EXISTS records_kind_source ON records (kind, source)",
+    """
+    CREATE TABLE IF NOT EXISTS history (
+        kind        TEXT    NOT NULL,
+        id          TEXT    NOT NULL,
+        version     INTEGER NOT NULL,
+        ingested_at TEXT    NOT NULL,
+        body        TEXT    NOT NULL,
+        PRIMARY KEY (kind, id, version),
+        FOREIGN KEY (kind, id) REFERENCES records (kind, id)
+    )
+    """,
+    """
+    CREATE VIRTUAL TABLE IF NOT EXISTS records_rtree
+    USING rtree (rid, min_x, max_x, min_y, max_y, min_k, max_k)
+    """,
+    "PRAGMA user_version = 1",
+)
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+
+_WRITER_PRAGMAS = (
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA temp_store = MEMORY",
+)
+_READER_PRAGMAS = (
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA query_only = ON",
+)
+_JOURNAL_WAL = "PRAGMA journal_mode = WAL"
+_USER_VERSION = "PRAGMA user_version"
+_BEGIN = "BEGIN IMMEDIATE"
+_COMMIT = "COMMIT"
+_PING = "SELECT count(*) FROM sqlite_schema"
+
+# --------------------------------------------------------------------------- statements
+_MAX_INGESTED = "SELECT max(ingested_at) FROM records WHERE kind = ?"
+_MAX_RID = "SELECT coalesce(max(rid), 0) FROM records"
+_EXISTING = "SELECT id, version, rid FROM records WHERE kind = ? AND id IN (SELECT value FROM json_each(?))"
+_INSERT_RECORD = """
+    INSERT INTO records (rid, kind, id, version, source, road, active, ingested_at, geometry, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_UPDATE_RECORD = """
+    UPDATE records
+    SET kind = ?, id = ?, version = ?, source = ?, road = ?, active = ?, ingested_at = ?, geometry = ?, body = ?
+    WHERE rid = ?
+"""
+_UPSERT_BOX = "INSERT OR REPLACE INTO records_rtree VALUES (?, ?, ?, ?, ?, ?, ?)"
+_DELETE_BOX = "DELETE FROM records_rtree WHERE rid = ?"
+_INSERT_HISTORY = "INSERT INTO history (kind, id, version, ingested_at, body) VALUES (?, ?, ?, ?, ?)"
+
+_GET = "SELECT body FROM records WHERE kind = ? AND id = ?"
+_HISTORY = "SELECT body FROM history WHERE kind = ? AND id = ? ORDER BY version"
+_COUNTS = "SELECT kind, count(*) FROM records GROUP BY kind"
+_CHANGED_SINCE = """
+    SELECT kind, body FROM records
+    WHERE kind IN (SELECT value FROM json_each(?)) AND ingested_at > ?
+    ORDER BY ingested_at
+"""
+_PAGE = "SELECT id, body FROM records WHERE kind = ? AND id > ? ORDER BY id LIMIT ?"
+_BODIES = "SELECT rid, kind, body FROM records WHERE rid IN (SELECT value FROM json_each(?))"
+
+# Query building: a base statement, then any of the filter fragments, all with named parameters.
+_SELECT_KIND = "SELECT r.kind, r.body FROM records AS r WHERE r.kind = :kind"
+_SELECT_GEOMETRIES = "SELECT r.rid, r.id, r.geometry FROM records AS r WHERE r.kind = :kind AND r.geometry IS NOT NULL"
+_SELECT_IN_BOX = """
+    SELECT r.rid, r.id, r.geometry
+    FROM records_rtree AS b CROSS JOIN records AS r ON r.rid = b.rid
+    WHERE b.min_x <= :east AND b.max_x >= :west AND b.min_y <= :north AND b.max_y >= :south
+      AND b.min_k <= :kind_mid AND b.max_k >= :kind_mid AND r.kind = :kind
+"""
+_FILTER_SOURCE = " AND r.source = :source"
+_FILTER_ROAD = " AND r.road = :road"
+_FILTER_ACTIVE = " AND r.active = :active"
+_FILTER_SINCE = " AND r.ingested_at > :since"
+_FILTER_IDS = " AND r.id IN (SELECT value FROM json_each(:ids))"
+_ORDER_BY_ID = " ORDER BY r.id"
+_LIMIT = " LIMIT :limit"
+
+# --------------------------------------------------------------------------- tuning
+_TICK = timedelta(microseconds=1)
+_CHUNK = 900  # ids per lookup statement
+_NEAREST_START_M = 1_000.0
+_HALF_CIRCUMFERENCE_M = math.pi * EARTH_RADIUS_M  # no two points on Earth are farther apart
+_CORRIDOR_STEP_DEG = 0.25  # an along-line query looks up boxes this big, not the route's whole bbox
+
+_Key = tuple[Kind, str]
+_Box = tuple[float, float, float, float]  # west, south, east, north
+_Candidate = tuple[int, str, BaseGeometry]  # rid, id, geometry
+_Ranked = tuple[float, str, int]  # distance, id, rid
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one upsert call decided before touching the file."""
+
+    changes: list[Change] = field(default_factory=list)
+    latest: dict[_Key, tuple[Record, str, str]] = field(default_factory=dict)  # newest: record, time, body
+    history: list[tuple[str, str, int, str, str]] = field(default_factory=list)
+
+
+class EmbeddedStore:
+    """The single-file store: no server to run, durable on commit, geo-indexed by an R*Tree."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._last_ingested: datetime | None = None
+        self._write_lock = asyncio.Lock()
+
+    # ----------------------------------------------------------------------- lifecycle
+    async def open(self) -> None:
+        """Open (creating the file and schema if needed) so the store can serve; idempotent."""
+        if self._writer is not None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._prepare_writer(self._writer)
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            await _run_all(self._reader, _READER_PRAGMAS)
+            self._last_ingested = await self._max_ingested()
+        except (OSError, sqlite3.Error) as err:
+            await self.close()
+            raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {err}") from err
+
+    async def close(self) -> None:
+        """Close both connections (checkpointing the WAL); the store may be opened again."""
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the file can be read right now (health checks)."""
+        try:
+            await self._read().execute_fetchall(_PING)
+        except (sqlite3.Error, ValueError) as err:
+            raise StoreUnavailable(f"the embedded store at {self.path} does not answer: {err}") from err
+
+    async def _prepare_writer(self, db: aiosqlite.Connection) -> None:
+        """Switch to WAL, set durability and integrity pragmas, and bring the schema up to date."""
+        [(mode,)] = await db.execute_fetchall(_JOURNAL_WAL)
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"the file system does not support WAL (journal mode {mode!r})")
+        await _run_all(db, _WRITER_PRAGMAS)
+        await db.execute(_BEGIN)
+        try:
+            [(version,)] = await db.execute_fetchall(_USER_VERSION)
+            if version > len(_MIGRATIONS):
+                raise sqlite3.OperationalError(f"schema version {version} is newer than this code knows")
+            for migration in _MIGRATIONS[version:]:
+                await _run_all(db, migration)
+            await db.execute(_COMMIT)
+        finally:
+            await _rollback(db)
+
+    async def _max_ingested(self) -> datetime | None:
+        """The latest ingested_at in the file, so stamps keep increasing across restarts."""
+        latest: str | None = None
+        for kind in Kind:
+            [(value,)] = await self._read().execute_fetchall(_MAX_INGESTED, (kind.value,))
+            if value is not None and (latest is None or value > latest):
+                latest = value
+        return None if latest is None else datetime.fromisoformat(latest)
+
+    def _read(self) -> aiosqlite.Connection:
+        """The reader connection, or StoreUnavailable when the store is not open."""
+        if self._reader is None:
+            raise StoreUnavailable(f"the embedded store at {self.path} is not open")
+        return self._reader
+
+    def _write(self) -> aiosqlite.Connection:
+        """The writer connection, or StoreUnavailable when the store is not open."""
+        if self._writer is None:
+            raise StoreUnavailable(f"the embedded store at {self.path} is not open")
+        return self._writer
+
+    # ----------------------------------------------------------------------- writes
+    async def upsert(self, records: Sequence[Record]) -> list[Change]:
+        """Commit a batch in one transaction: every newer version lands, or nothing does."""
+        if not records:
+            return []
+        async with self._write_lock:
+            db = self._write()
+            await db.execute(_BEGIN)
+            try:
+                existing = await self._existing(db, records)
+                batch = self._plan(records, existing)
+                await self._apply(db, batch, existing)
+                await db.execute(_COMMIT)
+            except BaseException as err:
+                err.add_note(f"upsert of {len(records)} records rolled back; nothing was stored")
+                raise
+            finally:
+                await _rollback(db)
+        return batch.changes
+
+    async def _existing(self, db: aiosqlite.Connection, records: Sequence[Record]) -> dict[_Key, tuple[int, int]]:
+        """(version, rid) of the stored records the batch touches, in a few chunked lookups."""
+        ids_by_kind: dict[Kind, list[str]] = {}
+        for record in records:
+            ids_by_kind.setdefault(record.kind, []).append(record.id)
+        found: dict[_Key, tuple[int, int]] = {}
+        for kind, ids in ids_by_kind.items():
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), _CHUNK):
+                chunk = json.dumps(unique[start : start + _CHUNK])
+                for record_id, version, rid in await db.execute_fetchall(_EXISTING, (kind.value, chunk)):
+                    found[(kind, record_id)] = (version, rid)
+        return found
+
+    def _plan(self, records: Sequence[Record], existing: dict[_Key, tuple[int, int]]) -> _Batch:
+        """Decide each record's fate in input order, stamping and serializing the ones that win."""
+        batch = _Batch()
+        versions = {key: version for key, (version, _) in existing.items()}
+        for record in records:
+            key = (record.kind, record.id)
+            held = versions.get(key)
+            if held is not None and record.version <= held:
+                batch.changes.append(Change(ChangeOp.UNCHANGED, record))
+                continue
+            ingested_at = self._stamp()
+            stamped = record.model_copy(update={"ingested_at": ingested_at})
+            try:
+                body = stamped.model_dump_json()
+            except Exception as err:
+                err.add_note(f"while serializing {record.kind}:{record.id} v{record.version}")
+                raise
+            stamp = _format_time(ingested_at)
+            versions[key] = record.version
+            batch.changes.append(Change(ChangeOp.CREATED if held is None else ChangeOp.UPDATED, stamped))
+            batch.latest[key] = (stamped, stamp, body)
+            batch.history.append((record.kind.value, record.id, record.version, stamp, body))
+        return batch
+
+    async def _apply(self, db: aiosqlite.Connection, batch: _Batch, existing: dict[_Key, tuple[int, int]]) -> None:
+        """Write the planned rows: current records, their R*Tree boxes, then history."""
+        [(next_rid,)] = await db.execute_fetchall(_MAX_RID)
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        boxes: list[tuple[Any, ...]] = []
+        unboxed: list[tuple[int]] = []
+        shapes = [None if record.geometry is None else record.geometry.shape for record, _, _ in batch.latest.values()]
+        wkbs, bounds = shapely.to_wkb(shapes), shapely.bounds(shapes).tolist()  # vectorized: hot on imports
+        for (key, (record, stamp, body)), wkb, (west, south, east, north) in zip(
+            batch.latest.items(), wkbs, bounds, strict=True
+        ):
+            stored = existing.get(key)
+            if stored is None:
+                next_rid += 1
+                rid = next_rid
+            else:
+                rid = stored[1]
+            columns = _columns(record, stamp, body, wkb)
+            if stored is None:
+                inserts.append((rid, *columns))
+            else:
+                updates.append((*columns, rid))
+            if wkb is not None:
+                kind_key = _KIND_KEYS[record.kind]
+                boxes.append((rid, west, east, south, north, kind_key, kind_key + 1))
+            elif stored is not None:
+                unboxed.append((rid,))
+        await db.executemany(_INSERT_RECORD, inserts)
+        await db.executemany(_UPDATE_RECORD, updates)
+        await db.executemany(_UPSERT_BOX, boxes)
+        await db.executemany(_DELETE_BOX, unboxed)
+        await db.executemany(_INSERT_HISTORY, batch.history)
+
+    def _stamp(self) -> datetime:
+        """A commit time later than every earlier one, even within one clock microsecond."""
+        now = datetime.now(UTC)
+        if self._last_ingested is not None and now <= self._last_ingested:
+            now = self._last_ingested + _TICK
+        self._last_ingested = now
+        return now
+
+    # ----------------------------------------------------------------------- reads
+    async def get(self, kind: Kind, record_id: str) -> Record | None:
+        """The current version of one record, or None."""
+        rows = await self._read().execute_fetchall(_GET, (kind.value, record_id))
+        return next((record_from_json(kind, body) for (body,) in rows), None)
+
+    async def history(self, kind: Kind, record_id: str) -> list[Record]:
+        """Every committed version of one record, oldest first."""
+        rows = await self._read().execute_fetchall(_HISTORY, (kind.value, record_id))
+        return [record_from_json(kind, body) for (body,) in rows]
+
+    async def changed_since(self, since: datetime | None, kinds: Sequence[Kind] | None = None) -> list[Record]:
+        """Current records committed after ``since``, oldest commit first (incremental sync)."""
+        wanted = json.dumps([kind.value for kind in (Kind if kinds is None else kinds)])
+        after = "" if since is None else _format_time(since)
+        rows = await self._read().execute_fetchall(_CHANGED_SINCE, (wanted, after))
+        return [record_from_json(Kind(kind), body) for kind, body in rows]
+
+    async def counts(self) -> dict[Kind, int]:
+        """Number of current records per kind; kinds with none are omitted."""
+        rows = await self._read().execute_fetchall(_COUNTS)
+        return {Kind(kind): count for kind, count in rows if count}
+
+    async def iter_kind(self, kind: Kind, batch: int = 5000) -> AsyncIterator[Record]:
+        """Stream every current record of ``kind`` in id order, one keyset page at a time."""
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, not {batch}")
+        after = ""
+        while True:
+            rows = await self._read().execute_fetchall(_PAGE, (kind.value, after, batch))
+            for _, body in rows:
+                yield record_from_json(kind, body)
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    # ----------------------------------------------------------------------- queries
+    async def query(self, query: Query) -> list[Record]:
+        """Current records matching ``query``: by distance for near/nearest/along, else by id."""
+        filters, params = _filters(query)
+        if query.bbox is not None:
+            ranked = await self._in_bbox(query.bbox, filters, params)
+        elif query.near is not None:
+            near = query.near
+            candidates = await self._candidates([degree_box(near.lon, near.lat, near.radius_m)], filters, params)
+            ranked = _rank(candidates, lambda g: distance_m(g, near.lon, near.lat), near.radius_m)
+        elif query.along is not None:
+            along = query.along
+            candidates = await self._candidates(_corridor(along), filters, params)
+            ranked = _rank(candidates, lambda g: distance_between_m(g, along.line), along.distance_m)
+        elif query.nearest is not None:
+            ranked = await self._nearest(query.nearest, filters, params)
+        else:
+            return await self._attributes_only(query, filters, params)
+        if query.limit is not None:
+            ranked = ranked[: query.limit]
+        return await self._load([rid for _, _, rid in ranked])
+
+    async def _attributes_only(self, query: Query, filters: str, params: dict[str, Any]) -> list[Record]:
+        """A query without a spatial predicate, ordered and limited by the database."""
+        sql = _SELECT_KIND + filters + _ORDER_BY_ID
+        if query.limit is not None:
+            sql += _LIMIT
+            params["limit"] = query.limit
+        rows = await self._read().execute_fetchall(sql, params)
+        return [record_from_json(Kind(kind), body) for kind, body in rows]
+
+    async def _in_bbox(self, bbox: BBox, filters: str, params: dict[str, Any]) -> list[_Ranked]:
+        """Records whose geometry intersects the box, in id order."""
+        box = (bbox.west, bbox.south, bbox.east, bbox.north)
+        candidates = await self._candidates([box], filters, params)
+        hits = shapely.intersects([geom for _, _, geom in candidates], shapely.box(*box))
+        return sorted((0.0, record_id, rid) for (rid, record_id, _), hit in zip(candidates, hits, strict=True) if hit)
+
+    async def _nearest(self, nearest: Nearest, filters: str, params: dict[str, Any]) -> list[_Ranked]:
+        """The k nearest: widen the search circle until k hits lie inside it (or nothing is left)."""
+        if nearest.k <= 0:
+            return []
+        ceiling = _HALF_CIRCUMFERENCE_M if nearest.max_m is None else min(nearest.max_m, _HALF_CIRCUMFERENCE_M)
+        radius = min(_NEAREST_START_M, ceiling)
+        while True:
+            if radius >= _HALF_CIRCUMFERENCE_M:
+                candidates = await self._with_geometry(filters, params)
+            else:
+                candidates = await self._candidates([degree_box(nearest.lon, nearest.lat, radius)], filters, params)
+            ranked = _rank(candidates, lambda g: distance_m(g, nearest.lon, nearest.lat), radius)
+            if len(ranked) >= nearest.k or radius >= ceiling:
+                return ranked[: nearest.k]
+            radius = min(radius * 2, ceiling)
+
+    async def _candidates(self, boxes: Iterable[_Box], filters: str, params: dict[str, Any]) -> list[_Candidate]:
+        """Records of the query's kind whose R*Tree box meets any of ``boxes`` (deduplicated)."""
+        sql = _SELECT_IN_BOX + filters
+        found: dict[int, tuple[str, bytes]] = {}
+        for west, south, east, north in boxes:
+            box = {"west": west, "south": south, "east": east, "north": north}
+            for rid, record_id, wkb in await self._read().execute_fetchall(sql, params | box):
+                found[rid] = (record_id, wkb)
+        geoms = shapely.from_wkb([wkb for _, wkb in found.values()])
+        return [(rid, record_id, geom) for (rid, (record_id, _)), geom in zip(found.items(), geoms, strict=True)]
+
+    async def _with_geometry(self, filters: str, params: dict[str, Any]) -> list[_Candidate]:
+        """Every record of the query's kind that has a geometry (the search covers the globe)."""
+        rows = await self._read().execute_fetchall(_SELECT_GEOMETRIES + filters, params)
+        geoms = shapely.from_wkb([wkb for _, _, wkb in rows])
+        return [(rid, record_id, geom) for (rid, record_id, _), geom in zip(rows, geoms, strict=True)]
+
+    async def _load(self, rids: list[int]) -> list[Record]:
+        """Decode the bodies of the given records, keeping the order of ``rids``."""
+        if not rids:
+            return []
+        rows = await self._read().execute_fetchall(_BODIES, (json.dumps(rids),))
+        by_rid = {rid: record_from_json(Kind(kind), body) for rid, kind, body in rows}
+        return [by_rid[rid] for rid in rids]
+
+
+# --------------------------------------------------------------------------- helpers
+async def _run_all(db: aiosqlite.Connection, statements: Iterable[str]) -> None:
+    """Execute statements one after another."""
+    for statement in statements:
+        await db.execute(statement)
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is still open (a no-op after COMMIT)."""
+    if db.in_transaction:
+        await db.rollback()
+
+
+def _format_time(value: datetime) -> str:
+    """An aware datetime as fixed-width UTC text (YYYY-MM-DDTHH:MM:SS.ffffffZ): text order is time order."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} is ambiguous; give a time zone")
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _kind_key(kind: Kind) -> int:
+    """A stable integer per kind: the kind's slot [key, key + 1] on the R*Tree's third axis.
+
+    The slot has unit width because a zero-width axis makes every box's volume zero, which defeats
+    the R* insertion heuristics (lookups became ~300x slower). Keys stay below 2**23 so that key,
+    key + 1 and the probe key + 0.5 are exact in the R*Tree's float32 coordinates.
+    """
+    return zlib.crc32(kind.value.encode()) & 0x7FFFFF
+
+
+_KIND_KEYS = {kind: _kind_key(kind) for kind in Kind}
+
+
+def _columns(record: Record, stamp: str, body: str, wkb: bytes | None) -> tuple[Any, ...]:
+    """The records-table columns of one stamped record, rid excluded."""
+    return (
+        record.kind.value,
+        record.id,
+        record.version,
+        record.source,
+        record.road_code,
+        int(record.active),
+        stamp,
+        wkb,
+        body,
+    )
+
+
+def _filters(query: Query) -> tuple[str, dict[str, Any]]:
+    """The attribute-filter SQL fragments of ``query`` and their named parameters."""
+    sql = ""
+    params: dict[str, Any] = {"kind": query.kind.value, "kind_mid": _KIND_KEYS[query.kind] + 0.5}
+    if query.source is not None:
+        sql += _FILTER_SOURCE
+        params["source"] = query.source
+    if query.road is not None:
+        sql += _FILTER_ROAD
+        params["road"] = query.road
+    if query.active is not None:
+        sql += _FILTER_ACTIVE
+        params["active"] = int(query.active)
+    if query.since is not None:
+        sql += _FILTER_SINCE
+        params["since"] = _format_time(query.since)
+    if query.ids is not None:
+        sql += _FILTER_IDS
+        params["ids"] = json.dumps(sorted(query.ids))
+    return sql, params
+
+
+def _rank(candidates: list[_Candidate], measure: Callable[[BaseGeometry], float], within_m: float) -> list[_Ranked]:
+    """Candidates no farther than ``within_m``, nearest first (ties by id)."""
+    ranked = []
+    for rid, record_id, geom in candidates:
+        distance = measure(geom)
+        if distance <= within_m:
+            ranked.append((distance, record_id, rid))
+    ranked.sort()
+    return ranked
+
+
+def _corridor(along: Along) -> list[_Box]:
+    """Small boxes that together cover the line buffered by ``distance_m``, piece by piece."""
+    _, south, _, north = along.line.bounds
+    pad = metres_to_degrees(along.distance_m, max(abs(south), abs(north)))  # ≥ the latitude pad too
+    coords = shapely.get_coordinates(shapely.segmentize(along.line, _CORRIDOR_STEP_DEG)).tolist()
+    boxes: list[_Box] = []
+    px, py = coords[0]
+    x0, y0, x1, y1 = px, py, px, py
+    for x, y in coords[1:]:
+        if max(max(x1, x) - min(x0, x), max(y1, y) - min(y0, y)) > _CORRIDOR_STEP_DEG:
+            boxes.append((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+            x0, y0, x1, y1 = px, py, px, py  # the next piece starts where this segment does
+        x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+        px, py = x, y
+    boxes.append((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    return boxes
