@@ -76,3 +76,10 @@ def test_road_code_pattern() -> None:
 def test_json_round_trip() -> None:
     original = event("1")
     assert record_from_json(Kind.EVENT, original.model_dump_json()) == original
+
+
+def test_nul_characters_are_refused() -> None:
+    with pytest.raises(ValidationError, match="NUL character"):
+        event("1", description="封闭\x00")
+    with pytest.raises(ValidationError, match="NUL character"):
+        poi("x", 113.0, 34.0, roads=["G4", "S1\x00"])
