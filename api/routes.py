@@ -9,7 +9,7 @@ from aiohttp import web
 
 from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
-from api.views import events, health, pois
+from api.views import events, health, places, pois
 from travel.models import Poi, Record, RoadEvent
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,6 +43,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              query=CrsQuery, feature_of=RoadEvent, errors=(400, 404, 503)),
     Endpoint("GET", "/v1/pois", pois.list_pois, "Points of interest", "pois",
              query=pois.PoisQuery, collection_of=Poi),
+    Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",
+             query=places.PlacesQuery),
 )
 
 
