@@ -82,8 +82,10 @@ def _parameters(ep: Endpoint, query_schemas: dict[str, Any]) -> list[dict[str, A
 def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``endpoints``."""
     records = {m for ep in endpoints for m in (ep.collection_of, ep.feature_of) if m is not None}
+    bodies = {ep.json_of for ep in endpoints if ep.json_of is not None}
     queries = {ep.query for ep in endpoints if ep.query is not None}
     keyed = [(m, "serialization") for m in sorted(records, key=lambda m: m.__name__)]
+    keyed += [(b, "serialization") for b in sorted(bodies, key=lambda b: b.__name__)]
     keyed += [(q, "validation") for q in sorted(queries, key=lambda q: q.__name__)]
     _, top = models_json_schema(keyed, ref_template=REF)
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
@@ -101,6 +103,9 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
         target = target or (ep.feature_of and f"{ep.feature_of.__name__}Feature")
         if target:
             content = {"application/geo+json": {"schema": {"$ref": REF.format(model=target)}}}
+            responses["200"] = {"description": "OK", "content": content}
+        elif ep.json_of:
+            content = {"application/json": {"schema": {"$ref": REF.format(model=ep.json_of.__name__)}}}
             responses["200"] = {"description": "OK", "content": content}
         if ep.collection_of:
             responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}

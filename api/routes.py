@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
@@ -27,6 +28,7 @@ class Endpoint:
     query: type[QueryModel] | None = None
     collection_of: type[Record] | None = None
     feature_of: type[Record] | None = None
+    json_of: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=(400,))
     in_spec: bool = True
 
@@ -44,7 +46,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/pois", pois.list_pois, "Points of interest", "pois",
              query=pois.PoisQuery, collection_of=Poi),
     Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",
-             query=places.PlacesQuery),
+             query=places.PlacesQuery, json_of=places.PlacesResponse),
 )
 
 

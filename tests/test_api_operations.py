@@ -43,6 +43,9 @@ async def test_openapi_is_valid_3_1_and_documents_every_filter(app_client) -> No
     assert {"kind", "near", "radius_m", "bbox", "road", "q"} <= pois
     assert "RoadEvent" in spec["components"]["schemas"]
     assert "Problem" in spec["components"]["schemas"]
+    places_ok = spec["paths"]["/v1/places"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert places_ok == {"$ref": "#/components/schemas/PlacesResponse"}
+    assert "candidates" in spec["components"]["schemas"]["PlacesResponse"]["properties"]
 
 
 async def test_docs_page_is_served_from_bundled_files(app_client) -> None:  # noqa: ANN001
