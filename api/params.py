@@ -105,9 +105,9 @@ class SpatialQuery(QueryModel):
     @classmethod
     def _radius_needs_near(cls, data: Any) -> Any:
         if isinstance(data, dict) and "radius_m" in data and "near" not in data:
-            raise ValueError("radius_m needs near=lon,lat")
+            raise ValueError("radius_m: needs near=lon,lat")
         if isinstance(data, dict) and "bbox" in data and "near" in data:
-            raise ValueError("bbox cannot be combined with near: give one of them")
+            raise ValueError("bbox: cannot be combined with near; give one of them")
         return data
 
     @model_validator(mode="after")
@@ -115,12 +115,15 @@ class SpatialQuery(QueryModel):
         if self.crs is Crs.WGS84:
             return self
         updates: dict[str, Any] = {}
-        if self.near is not None:
-            updates["near"] = to_wgs84(*self.near, self.crs)
-        if self.bbox is not None:
-            w, s = to_wgs84(self.bbox.west, self.bbox.south, self.crs)
-            e, n = to_wgs84(self.bbox.east, self.bbox.north, self.crs)
-            updates["bbox"] = BBox(w, s, e, n)
+        try:
+            if self.near is not None:
+                updates["near"] = to_wgs84(*self.near, self.crs)
+            if self.bbox is not None:
+                w, s = to_wgs84(self.bbox.west, self.bbox.south, self.crs)
+                e, n = to_wgs84(self.bbox.east, self.bbox.north, self.crs)
+                updates["bbox"] = BBox(w, s, e, n)
+        except ValueError as err:
+            raise ValueError(f"{'near' if self.near is not None else 'bbox'}: {err}") from None
         for key, value in updates.items():
             object.__setattr__(self, key, value)
         return self
@@ -143,15 +146,10 @@ def parse_query(request: web.Request, model: type[M]) -> M:
             known = ", ".join(sorted(model.model_fields))
             raise InvalidParameter(f"unknown parameter '{param}'; known: {known}", param=param) from None
         message = first["msg"].removeprefix("Value error, ")
-        if param is None:
-            param = _param_in(message, model)
+        if param is None and ": " in message and message.split(": ", 1)[0] in model.model_fields:
+            param, message = message.split(": ", 1)
         where = f"parameter '{param}': " if param else ""
         raise InvalidParameter(f"{where}{message}", param=param) from None
-
-
-def _param_in(message: str, model: type[QueryModel]) -> str | None:
-    """The parameter a model-level error message starts with (our messages name it first)."""
-    return next((name for name in model.model_fields if message.startswith(name)), None)
 
 
 ActiveFilter = Literal["true", "false", "all"]

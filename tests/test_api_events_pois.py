@@ -182,6 +182,8 @@ async def test_etag_and_conditional_get(client) -> None:  # noqa: ANN001
     ("/v1/events", {"since": "2026-11-24T08:00:00"}, "since"),
     ("/v1/events", {"limit": "0"}, "limit"),
     ("/v1/events", {"crs": "epsg3857"}, "crs"),
+    ("/v1/events", {"near": "2.35,48.85", "crs": "gcj02"}, "near"),
+    ("/v1/pois", {"bbox": "2,48,3,49", "crs": "bd09"}, "bbox"),
     ("/v1/pois", {"kind": "castle"}, "kind"),
     ("/v1/pois", {"q": ""}, "q"),
 ])

@@ -60,3 +60,9 @@ def test_stake_range() -> None:
     assert format_stake_range(650_200, 652_000) == "K650+200–K652+000"
     assert format_stake_range(650_200, None) == "K650+200"
     assert format_stake_range(None, None) is None
+
+
+def test_offset_systems_refuse_positions_outside_china() -> None:
+    with pytest.raises(ValueError, match="outside China"):
+        to_wgs84(2.35, 48.85, Crs.GCJ02)
+    assert to_wgs84(2.35, 48.85, Crs.WGS84) == (2.35, 48.85)

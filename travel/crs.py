@@ -110,8 +110,12 @@ _FROM_WGS84: dict[Crs, Callable[[float, float], tuple[float, float]]] = {
 
 
 def to_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
-    """Convert a position given in ``crs`` to WGS84."""
-    return (lon, lat) if crs is Crs.WGS84 else _TO_WGS84[crs](lon, lat)
+    """Convert a position given in ``crs`` to WGS84; GCJ-02/BD-09 positions outside China are refused."""
+    if crs is Crs.WGS84:
+        return lon, lat
+    if not in_china(lon, lat):
+        raise ValueError(f"({lon}, {lat}) lies outside China, where {crs.value} is not defined; use crs=wgs84")
+    return _TO_WGS84[crs](lon, lat)
 
 
 def from_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:

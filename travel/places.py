@@ -256,7 +256,10 @@ def _coordinates(match: re.Match[str], crs: Crs, admin: _Admin) -> Candidate:
         check_lon_lat(lon, lat)
     except ValueError as err:
         raise InvalidParameter(f"parameter 'q': {err} (coordinates are lon,lat)", param="q") from None
-    lon, lat = to_wgs84(lon, lat, crs)
+    try:
+        lon, lat = to_wgs84(lon, lat, crs)
+    except ValueError as err:
+        raise InvalidParameter(f"parameter 'q': {err}", param="q") from None
     code, name = admin.prefecture_at(lon, lat)
     ident = f"{lon:.6f},{lat:.6f}"
     return Candidate(PlaceKind.COORDINATES, ident, ident, lon, lat, EXACT, code, name)
