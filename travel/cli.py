@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from travel.settings import Settings
 
@@ -56,6 +57,45 @@ async def _import_bundle() -> int:
     return 0
 
 
+async def _import_file(kind_name: str, path: Path, updated_at: str | None) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from travel.bus import make_bus
+    from travel.importer import KINDS, ImportRefused, RateColumn, import_file
+    from travel.store import make_store
+
+    console = Console(stderr=True)
+    settings = Settings()
+    store, bus = make_store(settings), make_bus(settings.redis_url, settings.redis_stream)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                        TimeElapsedColumn(), console=console, transient=True)
+    task = progress.add_task(f"checking {path.name}", total=None)
+
+    def validated(total: int) -> None:
+        progress.reset(task, total=total, description=f"importing {path.name}")
+
+    await store.open()
+    await bus.start()
+    try:
+        with progress:
+            report = await import_file(store, bus, KINDS[kind_name], path, updated_at=updated_at,
+                                       on_validated=validated, advance=lambda n: progress.advance(task, n))
+    except ImportRefused as err:
+        for line in err.errors:
+            console.print(line, markup=False, highlight=False)
+        console.print(f"{path.name}: {len(err.errors)}{' or more' if err.more else ''} bad records; "
+                      "nothing imported", markup=False, highlight=False)
+        return 2
+    finally:
+        await bus.stop()
+        await store.close()
+    by_kind = ", ".join(f"{k} {n}" for k, n in sorted(report.by_kind.items())) or KINDS[kind_name].value + " 0"
+    console.print(f"imported {report.total} records: {report.created} new, {report.updated} updated, "
+                  f"{report.unchanged} unchanged ({by_kind})", markup=False, highlight=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and --help)."""
     parser = argparse.ArgumentParser(prog="travel", description="Henan road and waterway travel information")
@@ -65,16 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default TRAVEL_PORT or 8080)")
     serve.add_argument("--demo", action="store_true", help="load the bundled Henan geodata into an empty store")
     imp = sub.add_parser("import", help="load reference data into the configured store")
-    imp.add_argument("kind", choices=["bundle"], help="bundle: the bundled Henan geodata")
+    from travel.importer import KINDS
+
+    imp.add_argument("kind", choices=["bundle", *KINDS],
+                     help="bundle: the bundled Henan geodata; any other: the records of FILE")
+    imp.add_argument("file", nargs="?", type=Path, help="a .geojson/.json or .csv file (not for bundle)")
+    imp.add_argument("--updated-at", help="updated_at of records that give none (ISO 8601)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    return asyncio.run(_import_bundle())
+    if args.kind == "bundle":
+        if args.file is not None:
+            parser.error("import bundle takes no FILE")
+        return asyncio.run(_import_bundle())
+    if args.file is None:
+        parser.error(f"import {args.kind} needs a FILE")
+    return asyncio.run(_import_file(args.kind, args.file, args.updated_at))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,140 @@
+"""`travel import KIND FILE`: every kind on both backends, idempotent, updates changed records, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from geodata import BUNDLE_DIR
+from tests.services import postgis_database
+from travel.bus import InProcessBus
+from travel.importer import ImportRefused, import_file
+from travel.models import Kind
+from travel.store.base import Store
+
+BUNDLED = {
+    Kind.ROAD_SECTION: ("road_network.geojson", 453),
+    Kind.POI: ("pois.geojson", 226),
+    Kind.TOLL_SECTION: ("toll_sections.geojson", 156),
+    Kind.WATERWAY: ("waterways.geojson", 10),
+    Kind.GAUGE: ("gauges.csv", 16),
+    Kind.ADMIN_AREA: ("admin_areas.geojson", 19),
+}
+TOLL_RATES = """id,toll_section,vehicle_class,fen_per_km,effective_from
+ts1-1,geodata:ts1,1,45,2026-01-01T00:00:00+08:00
+ts1-2,geodata:ts1,2,60,2026-01-01T00:00:00+08:00
+ts2-1,geodata:ts2,1,45,2026-01-01T00:00:00+08:00
+"""
+UPDATED_AT = "2026-11-24T00:00:00+08:00"
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An opened, empty store of each backend."""
+    if request.param == "embedded":
+        from travel.store.embedded import EmbeddedStore
+
+        s: Store = EmbeddedStore(tmp_path / "travel.sqlite3")
+        await s.open()
+        try:
+            yield s
+        finally:
+            await s.close()
+    else:
+        from travel.store.postgis import PostgisStore
+
+        async with postgis_database() as dsn:
+            s = PostgisStore(dsn)
+            await s.open()
+            try:
+                yield s
+            finally:
+                await s.close()
+
+
+def _toll_rates(tmp_path: Path) -> Path:
+    path = tmp_path / "toll_rates.csv"
+    path.write_text(TOLL_RATES, encoding="utf-8")
+    return path
+
+
+async def test_every_kind_imports_once_then_is_unchanged(store: Store, tmp_path: Path) -> None:
+    bus = InProcessBus()
+    await bus.start()
+    files = {kind: (BUNDLE_DIR / name, n) for kind, (name, n) in BUNDLED.items()}
+    files[Kind.TOLL_RATE] = (_toll_rates(tmp_path), 3)
+    for kind, (path, n) in files.items():
+        first = await import_file(store, bus, kind, path, updated_at=UPDATED_AT)
+        assert (first.created, first.updated, first.unchanged) == (n, 0, 0), kind
+        again = await import_file(store, bus, kind, path, updated_at=UPDATED_AT)
+        assert (again.created, again.updated, again.unchanged) == (0, 0, n), kind
+    assert await store.counts() == {kind: n for kind, (_, n) in files.items()}
+
+
+async def test_a_changed_feature_is_the_one_update_with_the_next_version(store: Store, tmp_path: Path) -> None:
+    bus = InProcessBus()
+    await bus.start()
+    await import_file(store, bus, Kind.POI, BUNDLE_DIR / "pois.geojson")
+    before = int(await bus.position())
+    data = json.loads((BUNDLE_DIR / "pois.geojson").read_text(encoding="utf-8"))
+    feature = data["features"][7]
+    feature["properties"]["name"] += "（新）"
+    changed = tmp_path / "pois.geojson"
+    changed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = await import_file(store, bus, Kind.POI, changed)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 225)
+    rid = f"geodata:{feature['id']}"
+    current = await store.get(Kind.POI, rid)
+    assert current is not None and current.name == feature["properties"]["name"] and current.version == 2
+    assert [r.version for r in await store.history(Kind.POI, rid)] == [1, 2]
+    assert int(await bus.position()) == before + 1  # the one update was published
+
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
+    data = json.loads((BUNDLE_DIR / "pois.geojson").read_text(encoding="utf-8"))
+    data["features"][4]["geometry"]["coordinates"] = [500.0, 34.0]
+    data["features"][9]["properties"]["name"] = None
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    data = json.loads((BUNDLE_DIR / "pois.geojson").read_text(encoding="utf-8"))
+    data["features"][11]["id"] = data["features"][2]["id"]
+    dup = tmp_path / "dup.geojson"
+    dup.write_text(json.dumps(data), encoding="utf-8")
+    return {"bad": (bad, ["feature 5", "feature 10"]), "dup": (dup, ["feature 12", "feature 3", "duplicate"])}
+
+
+@pytest.mark.parametrize("case", ["bad", "dup"])
+async def test_a_bad_file_stores_nothing_and_names_every_bad_feature(
+    store: Store, tmp_path: Path, case: str
+) -> None:
+    path, expected = _bad_files(tmp_path)[case]
+    with pytest.raises(ImportRefused) as err:
+        await import_file(store, InProcessBus(), Kind.POI, path)  # refused before the bus is needed
+    text = "\n".join(err.value.errors)
+    assert all(word in text for word in expected), text
+    assert await store.counts() == {}
+
+
+def test_cli_imports_pois_and_refuses_a_bad_file_with_status_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["TRAVEL_DATA_DIR"] = str(tmp_path / "data")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "travel", "import", *args], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    bad, _ = _bad_files(tmp_path)["bad"]
+    refused = run("pois", str(bad))
+    assert refused.returncode == 2 and "feature 5" in refused.stderr and "nothing imported" in refused.stderr
+    first = run("pois", str(BUNDLE_DIR / "pois.geojson"))
+    assert first.returncode == 0, first.stderr
+    assert "226 new, 0 updated, 0 unchanged (poi 226)" in first.stderr
+    second = run("pois", str(BUNDLE_DIR / "pois.geojson"))
+    assert "0 new, 0 updated, 226 unchanged" in second.stderr
+    assert run("pois").returncode == 2

@@ -1,0 +1,242 @@
+"""Import one file of reference data: validate it whole, then commit only what changed.
+
+Two streaming passes over the file, so a bad file leaves the store untouched and a large one never
+has to fit in memory: the first collects every bad record (and duplicate ids), the second compares
+each batch with the stored current versions and commits new and changed records through
+:func:`travel.ingest.commit`. A changed record gets the stored version + 1, so it supersedes the old
+one; a record whose content is unchanged is not written at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.progress import ProgressColumn, Task
+from rich.text import Text
+
+from geodata import loader
+from travel.bus import ChangeBus
+from travel.errors import InvalidRecord
+from travel.ingest import CommitReport, commit
+from travel.models import RECORD_TYPES, Kind, Record
+from travel.store.base import Query, Store
+
+# CLI name → kind of record the file holds.
+KINDS: dict[str, Kind] = {
+    "network": Kind.ROAD_SECTION,
+    "pois": Kind.POI,
+    "toll_sections": Kind.TOLL_SECTION,
+    "toll_rates": Kind.TOLL_RATE,
+    "waterways": Kind.WATERWAY,
+    "gauges": Kind.GAUGE,
+    "admin_areas": Kind.ADMIN_AREA,
+}
+GEOJSON_SUFFIXES = frozenset({".geojson", ".json"})
+MAX_ERRORS = 20
+BATCH = 5000
+# Fields that say when or in which version a record was seen, not what it is.
+VOLATILE = frozenset({"version", "updated_at", "ingested_at"})
+
+# Called with the number of records just handled (drives the progress bar).
+Advance = Callable[[int], None]
+
+
+class ImportRefused(Exception):
+    """The file has bad records; nothing was committed."""
+
+    def __init__(self, errors: list[str], more: bool) -> None:
+        super().__init__(f"{len(errors)}{'+' if more else ''} bad records")
+        self.errors, self.more = errors, more
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Source and default updated_at for the file's records (from its bundle manifest, if any)."""
+
+    source: str = loader.DEFAULT_SOURCE
+    updated_at: str | None = None
+
+
+def file_defaults(path: Path, updated_at: str | None = None) -> Defaults:
+    """Take source and updated_at from a bundle.json next to the file, so bundled files import as-is."""
+    manifest = path.parent / loader.MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        entry = next(e for e in data["files"] if isinstance(e, dict) and e.get("path") == path.name)
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return Defaults(updated_at=updated_at)
+    return Defaults(str(data.get("source") or loader.DEFAULT_SOURCE),
+                    updated_at or entry.get("updated_at", data.get("updated_at")))
+
+
+def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
+    """Each record of the file, or the error that made it invalid; reading goes on after a bad record."""
+    try:
+        if path.suffix.lower() in GEOJSON_SUFFIXES:
+            yield from _geojson(path, kind, defaults)
+        elif path.suffix.lower() == ".csv":
+            yield from _csv(path, kind, defaults)
+        else:
+            yield InvalidRecord(f"{path.name}: unknown format (expected .geojson, .json or .csv)", param="path")
+    except InvalidRecord as err:  # the file itself is unreadable or malformed: nothing more to read
+        yield err
+
+
+def _geojson(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
+    """The loader's GeoJSON reading, but yielding a bad feature's error instead of stopping there."""
+    cls = RECORD_TYPES[kind]
+    file_defaults_ = loader._Defaults(defaults.updated_at, None)
+    seen: dict[str, int] = {}
+    pending: list[tuple[int, Any]] = []
+    metadata_seen = False
+    for event, key, value in loader._collection_events(path):
+        if event == "member":
+            if key == "type" and value != "FeatureCollection":
+                yield InvalidRecord(f"{path.name}: type is {value!r}, not 'FeatureCollection'", param="type")
+                return
+            if key == "metadata":
+                file_defaults_ = loader._file_defaults(path, kind, value, file_defaults_)
+                metadata_seen = True
+            continue
+        if not metadata_seen and file_defaults_.updated_at is None:
+            pending.append((key, value))  # metadata may still follow: hold the features back
+            continue
+        yield _guarded(loader._feature_record, path, cls, key, value, defaults.source, file_defaults_, seen)
+    for n, feat in pending:
+        yield _guarded(loader._feature_record, path, cls, n, feat, defaults.source, file_defaults_, seen)
+
+
+def _csv(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
+    """The loader's CSV reading, but yielding a bad row's error instead of stopping there."""
+    cls = RECORD_TYPES[kind]
+    file_defaults_ = loader._Defaults(defaults.updated_at, None)
+    seen: dict[str, int] = {}
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as err:
+        yield InvalidRecord(f"{path.name}: cannot be read: {err.strerror}", param="path")
+        return
+    with fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "id" not in reader.fieldnames:
+            yield InvalidRecord(f"{path.name}: line 1: the header has no id column", param="id")
+            return
+        for row in reader:
+            yield _guarded(_csv_row, path, cls, reader.line_num, row, defaults.source, file_defaults_, seen)
+
+
+def _csv_row(
+    path: Path, cls: type[Record], line: int, row: dict[str, Any], source: str, defaults: Any, seen: dict[str, int]
+) -> Record:
+    """Validate one CSV row into a record, as ``loader.read_csv`` does."""
+    where = f"{path.name}: line {line}"
+    if None in row:
+        raise InvalidRecord(f"{where}: more cells than header columns", param="record")
+    source_id = (row.get("id") or "").strip()
+    if not source_id:
+        raise InvalidRecord(f"{where}: the row has no id", param="id")
+    where = f"{where} (id {source_id!r})"
+    if source_id in seen:
+        raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
+    seen[source_id] = line
+    fields = {k: loader._cell(where, k, v) for k, v in row.items()
+              if k not in ("id", "lon", "lat", "wkt") and v is not None and v.strip()}
+    return loader._build(cls, where, source, source_id, fields, loader._csv_geometry(where, row), defaults)
+
+
+def _guarded(build: Callable[..., Record], *args: Any) -> Record | InvalidRecord:
+    """The built record, or its validation error."""
+    try:
+        return build(*args)
+    except InvalidRecord as err:
+        return err
+
+
+def validate(path: Path, kind: Kind, defaults: Defaults, advance: Advance | None = None) -> int:
+    """Read the whole file once; the number of records, or ImportRefused with every bad record's error."""
+    errors: list[str] = []
+    count, more = 0, False
+    for item in checked_records(path, kind, defaults):
+        if isinstance(item, InvalidRecord):
+            if len(errors) < MAX_ERRORS:
+                errors.append(item.detail)
+            else:
+                more = True
+        else:
+            count += 1
+        if advance:
+            advance(1)
+    if errors:
+        raise ImportRefused(errors, more)
+    return count
+
+
+def _content(record: Record) -> dict[str, Any]:
+    """What a record says, without when or in which version it was said."""
+    return record.model_dump(mode="json", exclude=VOLATILE)
+
+
+async def _commit_batch(
+    store: Store, bus: ChangeBus, kind: Kind, batch: list[Record], report: CommitReport
+) -> None:
+    """Commit the new and changed records of one batch; changed ones supersede the stored version."""
+    stored = {r.id: r for r in await store.query(Query(kind, ids=frozenset(r.id for r in batch)))}
+    changed: list[Record] = []
+    for record in batch:
+        current = stored.get(record.id)
+        if current is None:
+            changed.append(record)
+        elif _content(record) != _content(current):
+            changed.append(record.model_copy(update={"version": max(record.version, current.version + 1)}))
+        else:
+            report.unchanged += 1
+            report.by_kind[kind.value] = report.by_kind.get(kind.value, 0) + 1
+    if changed:
+        await commit(store, bus, changed, report)
+
+
+async def import_file(
+    store: Store,
+    bus: ChangeBus,
+    kind: Kind,
+    path: Path,
+    *,
+    updated_at: str | None = None,
+    batch: int = BATCH,
+    on_validated: Callable[[int], None] | None = None,
+    advance: Advance | None = None,
+) -> CommitReport:
+    """Import one file of ``kind``: all of it or (ImportRefused) none of it; re-importing is a no-op."""
+    defaults = file_defaults(path, updated_at)
+    total = validate(path, kind, defaults, advance)
+    if on_validated:
+        on_validated(total)
+    report = CommitReport()
+    chunk: list[Record] = []
+    for item in checked_records(path, kind, defaults):
+        if isinstance(item, InvalidRecord):  # the file changed between the passes
+            raise ImportRefused([item.detail], False)
+        chunk.append(item)
+        if len(chunk) >= batch:
+            await _commit_batch(store, bus, kind, chunk, report)
+            if advance:
+                advance(len(chunk))
+            chunk = []
+    if chunk:
+        await _commit_batch(store, bus, kind, chunk, report)
+        if advance:
+            advance(len(chunk))
+    return report
+
+
+class RateColumn(ProgressColumn):
+    """Records per second (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        """The task's current speed."""
+        return Text(f"{task.speed or 0:,.0f} rec/s", style="progress.data.speed")
