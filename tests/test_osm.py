@@ -1,0 +1,160 @@
+"""OSM extract import: a tiny .osm.pbf is written in the test, then read back as road sections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import osmium
+import pytest
+from osmium.osm.mutable import Node, Way
+
+from travel.errors import InvalidRecord
+from travel.models import RoadClass, RoadSection
+from travel.osm import OsmStats, read_osm
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+WAY_TIME = datetime(2026, 3, 1, tzinfo=UTC)
+DEG_LAT_M = 111_195.08  # metres per degree of latitude on the mean-radius sphere
+
+NODES: dict[int, tuple[float, float]] = {
+    1: (113.70, 34.60), 2: (113.70, 34.65), 3: (113.70, 34.70), 4: (113.70, 34.75), 5: (113.70, 34.80),
+    10: (113.65, 34.70), 13: (113.675, 34.70), 11: (113.75, 34.70), 12: (113.80, 34.72),
+    20: (113.72, 34.65),
+    30: (113.50, 34.50), 31: (113.55, 34.50), 32: (113.60, 34.52),
+    40: (113.675, 34.68),
+}
+WAYS: list[tuple[int, list[int], dict[str, str]]] = [
+    # G4 north-bound, split by the ramp at n2, by G30 at n3, continued by way 101 at n4.
+    (100, [1, 2, 3, 4], {"highway": "motorway", "ref": "G4", "name": "京港澳高速", "toll": "yes",
+                         "maxspeed": "120", "lanes": "3"}),
+    (101, [4, 5], {"highway": "motorway", "ref": "G4", "name": "京港澳高速", "toll": "yes"}),
+    # G30 crossing G4 at n3; n13 is shared only with skipped ways, so it is no junction.
+    (200, [10, 13, 3, 11], {"highway": "motorway", "ref": "G30", "name:zh": "连霍高速", "name": "Lianhuo",
+                            "maxspeed": "62 mph", "maxheight": "4.5", "toll": "yes"}),
+    (300, [11, 12], {"highway": "trunk", "ref": "G107;S1", "name": "107国道", "oneway": "no"}),
+    # Ramp digitised against the traffic: travel runs n20 → n2.
+    (400, [2, 20], {"highway": "motorway_link", "ref": "G4", "oneway": "-1"}),
+    (500, [30, 31], {"highway": "secondary", "ref": "S 312", "lanes": "2", "maxweight": "20",
+                     "maxaxleload": "10 t"}),
+    (501, [31, 32], {"highway": "tertiary", "ref": "X012", "maxspeed": "CN:urban"}),
+    (600, [13, 40], {"highway": "primary", "name": "无编号路"}),  # no ref: skipped
+    (601, [13, 40], {"highway": "primary", "ref": "Airport Rd"}),  # no valid ref: skipped
+    (602, [13, 40], {"highway": "residential", "ref": "X999"}),  # not a kept highway
+    (603, [90, 91], {"highway": "motorway", "ref": "G5"}),  # nodes not in the file: skipped
+]
+
+
+def write_pbf(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int], dict[str, str]]],
+              ) -> Path:
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for node_id in sorted(nodes):
+            writer.add_node(Node(id=node_id, location=nodes[node_id], version=1))
+        for way_id, refs, tags in ways:
+            writer.add_way(Way(id=way_id, nodes=refs, tags=tags, version=way_id % 7 + 1, timestamp=WAY_TIME))
+    finally:
+        writer.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_pbf(tmp_path_factory.mktemp("osm") / "henan.osm.pbf", NODES, WAYS)
+
+
+@pytest.fixture(scope="module")
+def imported(extract: Path) -> tuple[dict[str, RoadSection], OsmStats]:
+    stats = OsmStats()
+    sections = list(read_osm(extract, updated_at=T0, stats=stats))
+    return {s.source_id: s for s in sections}, stats
+
+
+def test_ways_split_at_junctions_only(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    assert sorted(sections) == [
+        "w100-0", "w100-1", "w100-2", "w101-0", "w200-0", "w200-1", "w300-0", "w400-0", "w500-0", "w501-0",
+    ]
+    nodes = [(sections[f"w100-{n}"].from_node, sections[f"w100-{n}"].to_node) for n in range(3)]
+    assert nodes == [("n1", "n2"), ("n2", "n3"), ("n3", "n4")]
+    g30 = sections["w200-0"]
+    assert (g30.from_node, g30.to_node) == ("n10", "n3")
+    assert g30.geometry.coordinates == [[113.65, 34.70], [113.675, 34.70], [113.70, 34.70]]
+    assert sections["w200-1"].geometry.coordinates == [[113.70, 34.70], [113.75, 34.70]]
+
+
+def test_identity_and_provenance(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    section = imported[0]["w100-1"]
+    assert section.id == "osm:w100-1"
+    assert section.source == "osm"
+    assert section.version == 100 % 7 + 1
+    assert section.updated_at == T0
+
+
+def test_tags_map_to_fields(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    g4, g30, g107 = sections["w100-0"], sections["w200-0"], sections["w300-0"]
+    assert (g4.road, g4.road_name, g4.road_class) == ("G4", "京港澳高速", RoadClass.EXPRESSWAY)
+    assert (g4.oneway, g4.speed_kmh, g4.lanes, g4.toll, g4.restrictions) == (True, 120, 3, True, None)
+    assert sections["w101-0"].speed_kmh == 120  # motorway default
+    assert (g30.road, g30.road_name, g30.speed_kmh) == ("G30", "连霍高速", 99.8)
+    assert g30.restrictions is not None and g30.restrictions.max_height_m == 4.5
+    assert (g107.road, g107.road_class, g107.oneway, g107.toll, g107.speed_kmh) == (
+        "G107", RoadClass.NATIONAL, False, False, 100)
+    s312, x012 = sections["w500-0"], sections["w501-0"]
+    assert (s312.road, s312.road_class, s312.lanes, s312.oneway) == ("S312", RoadClass.PROVINCIAL, 2, False)
+    assert s312.restrictions is not None
+    assert (s312.restrictions.max_weight_t, s312.restrictions.max_axle_load_t) == (20, 10)
+    assert (x012.road, x012.road_class, x012.speed_kmh, x012.road_name) == ("X012", RoadClass.COUNTY, 40, "X012")
+
+
+def test_reverse_oneway_ramp_runs_in_travel_direction(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    ramp = imported[0]["w400-0"]
+    assert (ramp.from_node, ramp.to_node, ramp.oneway) == ("n20", "n2", True)
+    assert ramp.geometry.coordinates == [[113.72, 34.65], [113.70, 34.65]]
+    assert (ramp.road_class, ramp.speed_kmh) == (RoadClass.EXPRESSWAY, 60)
+
+
+def test_stakes_are_chainage_along_the_road(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    g4 = [sections[i] for i in ("w100-0", "w100-1", "w100-2", "w101-0")]
+    assert g4[0].start_stake_m == 0
+    for prev, nxt in zip(g4, g4[1:], strict=False):
+        assert prev.end_stake_m == pytest.approx(nxt.start_stake_m, abs=0.11)
+    for section in g4:
+        assert section.end_stake_m - section.start_stake_m == pytest.approx(0.05 * DEG_LAT_M, rel=1e-3)
+    g30 = [sections["w200-0"], sections["w200-1"]]
+    assert g30[0].start_stake_m == 0 < g30[0].end_stake_m == g30[1].start_stake_m < g30[1].end_stake_m
+
+
+def test_skipped_ways_and_concurrent_refs_are_reported(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    _, stats = imported
+    assert (stats.ways, stats.sections) == (7, 10)
+    assert stats.skipped == {"no_ref": 2, "unlocated": 1}
+    assert stats.concurrent == {"G107": {"S1"}}
+
+
+def test_way_timestamp_is_the_default_updated_at(extract: Path) -> None:
+    first = next(read_osm(extract, source="osm-cn"))
+    assert first.updated_at == WAY_TIME
+    assert first.id.startswith("osm-cn:w")
+
+
+def test_invalid_way_names_the_way_and_field(tmp_path: Path) -> None:
+    path = write_pbf(tmp_path / "bad.osm.pbf", {1: (113.0, 34.0), 2: (113.1, 34.0)},
+                     [(7, [1, 2], {"highway": "primary", "ref": "G107", "maxspeed": "300"})])
+    with pytest.raises(InvalidRecord, match=r"OSM way 7: speed_kmh") as info:
+        list(read_osm(path))
+    assert info.value.param == "speed_kmh"
+
+
+def test_corrupt_file_raises_invalid_record(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.osm.pbf"
+    path.write_bytes(b"this is not a protocol buffer" * 20)
+    with pytest.raises(InvalidRecord, match="corrupt.osm.pbf: not a readable OSM file"):
+        list(read_osm(path))
+
+
+def test_missing_file_raises_invalid_record(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRecord, match="not a readable OSM file"):
+        list(read_osm(tmp_path / "missing.osm.pbf"))

@@ -1,0 +1,356 @@
+"""Import OpenStreetMap extracts (``.osm.pbf``) into :class:`travel.models.RoadSection` records.
+
+Only numbered roads are kept: ways tagged ``highway`` = motorway, trunk, primary, secondary or
+tertiary (or their ``*_link`` ramps) whose ``ref`` holds a Chinese road code (``G4``, ``S88``,
+``X012``...). Concurrent routes are tagged ``ref=G4;G30``: the first valid code becomes ``road`` and
+the others are noted in :class:`OsmStats` (the model has no field for them).
+
+The file is read in two passes with osmium's sparse node-location cache, so a provincial extract
+never has to fit in memory as Python objects:
+
+1. count how often each node is used by kept ways and measure every kept way;
+2. split each way at the nodes it shares with other kept ways (junctions) and build the sections.
+
+**Stakes are chainage by geometry, not official 桩号.** OSM rarely maps stake posts, so
+``start_stake_m``/``end_stake_m`` are cumulative great-circle lengths in metres along chains of
+same-road ways joined end to start in their digitized (for one-way roads: travel) direction. Each
+carriageway of a dual carriageway is numbered from its own start, and chain breaks (断链) are
+ignored; calibrate with :mod:`travel.linref` before matching official stakes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import osmium
+import osmium.index
+import osmium.osm
+from pydantic import ValidationError
+
+from travel.errors import InvalidRecord
+from travel.models import ROAD_CODE_PATTERN, RoadClass, RoadSection
+from travel.spatial import haversine_m
+
+log = logging.getLogger(__name__)
+
+# highway value → default speed (km/h) when the way has no usable maxspeed (Chinese design speeds).
+DEFAULT_SPEED_KMH: dict[str, float] = {
+    "motorway": 120,
+    "trunk": 100,
+    "primary": 80,
+    "secondary": 60,
+    "tertiary": 40,
+    "motorway_link": 60,
+    "trunk_link": 50,
+    "primary_link": 40,
+    "secondary_link": 40,
+    "tertiary_link": 30,
+}
+HIGHWAYS = frozenset(DEFAULT_SPEED_KMH)
+_REF_CLASS = {"G": RoadClass.NATIONAL, "S": RoadClass.PROVINCIAL, "X": RoadClass.COUNTY}
+_ROAD_CODE = re.compile(ROAD_CODE_PATTERN)
+_NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z/']*)\s*$")
+_FEET_INCHES = re.compile(r"^\s*([0-9]+)\s*'\s*(?:([0-9]+(?:\.[0-9]+)?)\s*\")?\s*$")
+_WANTED_TAGS = frozenset(
+    {"highway", "name", "name:zh", "oneway", "maxspeed", "lanes", "toll", "maxheight", "maxweight", "maxaxleload"}
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LOCATION_INDEX = "sparse_mem_array"
+
+Position = tuple[float, float]
+
+
+@dataclass
+class OsmStats:
+    """What an import kept and skipped, so a caller can report a summary."""
+
+    ways: int = 0
+    sections: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    concurrent: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Way:
+    """A kept way: its road codes, located nodes in travel direction and the tags the model needs."""
+
+    id: int
+    version: int
+    timestamp: datetime
+    road: str
+    others: tuple[str, ...]
+    tags: dict[str, str]
+    nodes: list[int]
+    coords: list[Position]
+
+
+def read_osm(
+    path: Path,
+    *,
+    source: str = "osm",
+    updated_at: datetime | None = None,
+    stats: OsmStats | None = None,
+) -> Iterator[RoadSection]:
+    """Road sections of an OSM extract, junction to junction, one at a time."""
+    path = Path(path)
+    stats = stats if stats is not None else OsmStats()
+    seen, shared = osmium.index.IdSet(), osmium.index.IdSet()
+    ends: dict[int, tuple[str, int, int, float]] = {}
+    for way in _kept_ways(path, stats):
+        for node in way.nodes:
+            if node in seen:
+                shared.set(node)
+            seen.set(node)
+        ends[way.id] = (way.road, way.nodes[0], way.nodes[-1], _length(way.coords))
+    offsets = _chain_offsets(ends)
+    del ends, seen
+    fallback = datetime.now(UTC)
+    for way in _kept_ways(path, None):
+        when = updated_at or (way.timestamp if way.timestamp > _EPOCH else fallback)
+        for section in _sections(way, shared, offsets[way.id], source, when):
+            if section is None:
+                stats.skipped["degenerate"] += 1
+                continue
+            stats.sections += 1
+            yield section
+    log.info(
+        "osm import %s: %d ways → %d sections; skipped %s",
+        path.name, stats.ways, stats.sections, dict(stats.skipped) or "none",
+    )
+
+
+# --------------------------------------------------------------------------- reading
+def _kept_ways(path: Path, stats: OsmStats | None) -> Iterator[_Way]:
+    """Kept ways of the file; with ``stats`` the kept, skipped and concurrent ones are counted."""
+    try:
+        processor = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations(_LOCATION_INDEX)
+            .with_filter(osmium.filter.KeyFilter("highway"))
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        )
+        for obj in processor:
+            way, reason = _parse_way(obj)
+            if stats is not None and reason:
+                stats.skipped[reason] += 1
+            if way is None:
+                continue
+            if stats is not None:
+                stats.ways += 1
+                if way.others:
+                    stats.concurrent.setdefault(way.road, set()).update(way.others)
+            yield way
+    except RuntimeError as err:
+        raise InvalidRecord(f"{path.name}: not a readable OSM file: {err}", param="file") from err
+
+
+def _parse_way(obj: Any) -> tuple[_Way | None, str | None]:
+    """The kept way of an osmium way, or None and why it is skipped (None: not a road we keep)."""
+    tags = obj.tags
+    if tags.get("highway") not in HIGHWAYS:
+        return None, None
+    codes = _road_codes(tags.get("ref", ""))
+    if not codes:
+        return None, "no_ref"
+    nodes, coords = [], []
+    for ref in obj.nodes:
+        loc = ref.location
+        if loc.valid():
+            nodes.append(ref.ref)
+            coords.append((loc.lon, loc.lat))
+    if len(nodes) < 2:
+        return None, "unlocated"
+    if tags.get("oneway") == "-1":
+        nodes.reverse()
+        coords.reverse()
+    wanted = {t.k: t.v for t in tags if t.k in _WANTED_TAGS}
+    return _Way(obj.id, obj.version, obj.timestamp, codes[0], tuple(codes[1:]), wanted, nodes, coords), None
+
+
+def _road_codes(ref: str) -> list[str]:
+    """Valid road codes of a ``ref`` tag in order (``"G4; G30"`` → ``["G4", "G30"]``)."""
+    codes = (part.replace(" ", "").upper() for part in ref.split(";"))
+    return [code for code in codes if _ROAD_CODE.match(code)]
+
+
+# --------------------------------------------------------------------------- stakes
+def _length(coords: list[Position]) -> float:
+    """Great-circle length in metres of a polyline."""
+    return sum(haversine_m(*a, *b) for a, b in zip(coords, coords[1:], strict=False))
+
+
+def _chain_offsets(ends: dict[int, tuple[str, int, int, float]]) -> dict[int, float]:
+    """Chainage at the start of every way: same-road ways joined end to start are summed in order."""
+    starting: dict[tuple[str, int], list[int]] = {}
+    ending: dict[tuple[str, int], list[int]] = {}
+    for way_id in sorted(ends):
+        road, first, last, _ = ends[way_id]
+        starting.setdefault((road, first), []).append(way_id)
+        ending.setdefault((road, last), []).append(way_id)
+    offsets: dict[int, float] = {}
+    heads = [w for w in sorted(ends) if (ends[w][0], ends[w][1]) not in ending]
+    for head in heads + sorted(ends):
+        if head in offsets:
+            continue
+        preds = [p for p in ending.get((ends[head][0], ends[head][1]), []) if p in offsets]
+        offset = offsets[preds[0]] + ends[preds[0]][3] if preds else 0.0
+        way_id: int | None = head
+        while way_id is not None:
+            road, _, last, length = ends[way_id]
+            offsets[way_id] = offset
+            offset += length
+            way_id = next((w for w in starting.get((road, last), []) if w not in offsets), None)
+    return offsets
+
+
+# --------------------------------------------------------------------------- sections
+def _sections(
+    way: _Way, shared: osmium.index.IdSet, offset: float, source: str, updated_at: datetime
+) -> Iterator[RoadSection | None]:
+    """The way's sections, split at nodes other kept ways use too; None for a zero-length piece."""
+    fields = _way_fields(way)
+    start, n = 0, 0
+    stake = offset
+    last = len(way.nodes) - 1
+    for i in range(1, last + 1):
+        if i < last and way.nodes[i] not in shared:
+            continue
+        coords = _dedupe(way.coords[start : i + 1])
+        length = _length(coords)
+        if len(coords) < 2:
+            yield None
+        else:
+            yield _section(way, n, source, updated_at, fields, start, i, coords, stake, stake + length)
+            n += 1
+        stake += length
+        start = i
+
+
+def _dedupe(coords: list[Position]) -> list[Position]:
+    """Drop repeated consecutive positions (two nodes mapped on the same spot)."""
+    return [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
+
+
+def _section(
+    way: _Way,
+    n: int,
+    source: str,
+    updated_at: datetime,
+    fields: dict[str, Any],
+    start: int,
+    end: int,
+    coords: list[Position],
+    start_stake: float,
+    end_stake: float,
+) -> RoadSection:
+    """Validate one section; a failure names the way and the field."""
+    source_id = f"w{way.id}-{n}"
+    data = {
+        "id": f"{source}:{source_id}",
+        "source": source,
+        "source_id": source_id,
+        "version": way.version,
+        "updated_at": updated_at,
+        "from_node": f"n{way.nodes[start]}",
+        "to_node": f"n{way.nodes[end]}",
+        "start_stake_m": round(start_stake, 1),
+        "end_stake_m": round(end_stake, 1),
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
+        **fields,
+    }
+    try:
+        return RoadSection.model_validate(data)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "record"
+        raise InvalidRecord(f"OSM way {way.id}: {loc}: {first['msg']}", param=loc) from err
+
+
+def _way_fields(way: _Way) -> dict[str, Any]:
+    """Model fields shared by every section of a way, from its tags."""
+    tags = way.tags
+    highway = tags["highway"]
+    restrictions = {
+        "max_height_m": _height_m(tags.get("maxheight")),
+        "max_weight_t": _weight_t(tags.get("maxweight")),
+        "max_axle_load_t": _weight_t(tags.get("maxaxleload")),
+    }
+    restrictions = {k: v for k, v in restrictions.items() if v is not None}
+    return {
+        "road": way.road,
+        "road_name": tags.get("name:zh") or tags.get("name") or way.road,
+        "road_class": _road_class(highway, way.road),
+        "oneway": _oneway(tags.get("oneway"), highway),
+        "speed_kmh": _speed_kmh(tags.get("maxspeed")) or DEFAULT_SPEED_KMH[highway],
+        "lanes": _int(tags.get("lanes")),
+        "toll": tags.get("toll") == "yes",
+        "restrictions": restrictions or None,
+    }
+
+
+# --------------------------------------------------------------------------- tag values
+def _road_class(highway: str, road: str) -> RoadClass:
+    """Expressway for motorways, else the administrative class the road code's letter gives."""
+    if highway.startswith("motorway"):
+        return RoadClass.EXPRESSWAY
+    return _REF_CLASS.get(road[0], RoadClass.OTHER)
+
+
+def _oneway(value: str | None, highway: str) -> bool:
+    """Explicit ``oneway`` wins; motorways and their ramps are one-way unless tagged otherwise."""
+    if value in ("yes", "true", "1", "-1"):
+        return True
+    if value in ("no", "false", "0"):
+        return False
+    return highway in ("motorway", "motorway_link")
+
+
+def _number(value: str | None) -> tuple[float, str] | None:
+    """A tag's leading number and unit (``"80 mph"`` → ``(80.0, "mph")``), None when not numeric."""
+    if value is None:
+        return None
+    match = _NUMBER.match(value.split(";")[0])
+    return (float(match[1]), match[2].lower()) if match else None
+
+
+def _speed_kmh(value: str | None) -> float | None:
+    """``maxspeed`` in km/h (mph and knots converted); None for symbolic values such as ``CN:motorway``."""
+    parsed = _number(value)
+    if parsed is None:
+        return None
+    number, unit = parsed
+    factor = {"": 1.0, "km/h": 1.0, "kmh": 1.0, "kph": 1.0, "mph": 1.609344, "knots": 1.852}.get(unit)
+    return round(number * factor, 1) if factor else None
+
+
+def _height_m(value: str | None) -> float | None:
+    """``maxheight`` in metres (feet-and-inches converted); None when absent or symbolic."""
+    if value is not None and (imperial := _FEET_INCHES.match(value)):
+        return round(int(imperial[1]) * 0.3048 + float(imperial[2] or 0) * 0.0254, 2)
+    parsed = _number(value)
+    if parsed is None:
+        return None
+    factor = {"": 1.0, "m": 1.0, "ft": 0.3048}.get(parsed[1])
+    return round(parsed[0] * factor, 2) if factor else None
+
+
+def _weight_t(value: str | None) -> float | None:
+    """``maxweight``/``maxaxleload`` in tonnes (kg, lbs and short tons converted); None when symbolic."""
+    parsed = _number(value)
+    if parsed is None:
+        return None
+    factor = {"": 1.0, "t": 1.0, "kg": 0.001, "lbs": 0.00045359237, "st": 0.90718474}.get(parsed[1])
+    return round(parsed[0] * factor, 3) if factor else None
+
+
+def _int(value: str | None) -> int | None:
+    """A whole-number tag such as ``lanes``; None when absent or not a whole number."""
+    parsed = _number(value)
+    return int(parsed[0]) if parsed and not parsed[1] and parsed[0].is_integer() else None
