@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,13 +23,14 @@ NODES: dict[int, tuple[float, float]] = {
     10: (113.65, 34.70), 13: (113.675, 34.70), 11: (113.75, 34.70), 12: (113.80, 34.72),
     20: (113.72, 34.65),
     30: (113.50, 34.50), 31: (113.55, 34.50), 32: (113.60, 34.52),
-    40: (113.675, 34.68),
+    33: (113.60, 34.49), 40: (113.675, 34.68), 50: (113.701, 34.80), 51: (113.701, 34.60),
 }
 WAYS: list[tuple[int, list[int], dict[str, str]]] = [
     # G4 north-bound, split by the ramp at n2, by G30 at n3, continued by way 101 at n4.
     (100, [1, 2, 3, 4], {"highway": "motorway", "ref": "G4", "name": "京港澳高速", "toll": "yes",
                          "maxspeed": "120", "lanes": "3"}),
     (101, [4, 5], {"highway": "motorway", "ref": "G4", "name": "京港澳高速", "toll": "yes"}),
+    (102, [50, 51], {"highway": "motorway", "ref": "G4", "name": "京港澳高速"}),  # south-bound carriageway
     # G30 crossing G4 at n3; n13 is shared only with skipped ways, so it is no junction.
     (200, [10, 13, 3, 11], {"highway": "motorway", "ref": "G30", "name:zh": "连霍高速", "name": "Lianhuo",
                             "maxspeed": "62 mph", "maxheight": "4.5", "toll": "yes"}),
@@ -38,6 +40,7 @@ WAYS: list[tuple[int, list[int], dict[str, str]]] = [
     (500, [30, 31], {"highway": "secondary", "ref": "S 312", "lanes": "2", "maxweight": "20",
                      "maxaxleload": "10 t"}),
     (501, [31, 32], {"highway": "tertiary", "ref": "X012", "maxspeed": "CN:urban"}),
+    (502, [33, 31], {"highway": "secondary", "ref": "S312"}),  # two-way, digitised against way 500
     (600, [13, 40], {"highway": "primary", "name": "无编号路"}),  # no ref: skipped
     (601, [13, 40], {"highway": "primary", "ref": "Airport Rd"}),  # no valid ref: skipped
     (602, [13, 40], {"highway": "residential", "ref": "X999"}),  # not a kept highway
@@ -73,7 +76,8 @@ def imported(extract: Path) -> tuple[dict[str, RoadSection], OsmStats]:
 def test_ways_split_at_junctions_only(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
     sections, _ = imported
     assert sorted(sections) == [
-        "w100-0", "w100-1", "w100-2", "w101-0", "w200-0", "w200-1", "w300-0", "w400-0", "w500-0", "w501-0",
+        "w100-0", "w100-1", "w100-2", "w101-0", "w102-0", "w200-0", "w200-1", "w300-0", "w400-0", "w500-0",
+        "w501-0", "w502-0",
     ]
     nodes = [(sections[f"w100-{n}"].from_node, sections[f"w100-{n}"].to_node) for n in range(3)]
     assert nodes == [("n1", "n2"), ("n2", "n3"), ("n3", "n4")]
@@ -115,21 +119,44 @@ def test_reverse_oneway_ramp_runs_in_travel_direction(imported: tuple[dict[str, 
     assert (ramp.road_class, ramp.speed_kmh) == (RoadClass.EXPRESSWAY, 60)
 
 
-def test_stakes_are_chainage_along_the_road(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
-    sections, _ = imported
-    g4 = [sections[i] for i in ("w100-0", "w100-1", "w100-2", "w101-0")]
-    assert g4[0].start_stake_m == 0
-    for prev, nxt in zip(g4, g4[1:], strict=False):
+def assert_contiguous(chain: list[RoadSection]) -> None:
+    """Sections listed in travel order: each starts at the stake the previous one ends at."""
+    for prev, nxt in zip(chain, chain[1:], strict=False):
+        assert prev.to_node == nxt.from_node
         assert prev.end_stake_m == pytest.approx(nxt.start_stake_m, abs=0.11)
-    for section in g4:
-        assert section.end_stake_m - section.start_stake_m == pytest.approx(0.05 * DEG_LAT_M, rel=1e-3)
+
+
+def test_stakes_run_north_to_south_on_both_carriageways(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    north_bound = [sections[i] for i in ("w100-0", "w100-1", "w100-2", "w101-0")]
+    assert_contiguous(north_bound)
+    assert north_bound[-1].end_stake_m == 0  # the northern end, as G4 is numbered from Beijing
+    for section in north_bound:
+        assert section.start_stake_m - section.end_stake_m == pytest.approx(0.05 * DEG_LAT_M, rel=1e-3)
+    south_bound = sections["w102-0"]
+    assert south_bound.start_stake_m == 0 < south_bound.end_stake_m
+    assert south_bound.end_stake_m == pytest.approx(north_bound[0].start_stake_m, rel=1e-3)
+
+
+def test_stakes_run_east_to_west_on_east_west_roads(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
     g30 = [sections["w200-0"], sections["w200-1"]]
-    assert g30[0].start_stake_m == 0 < g30[0].end_stake_m == g30[1].start_stake_m < g30[1].end_stake_m
+    assert_contiguous(g30)
+    assert g30[0].start_stake_m > g30[1].start_stake_m > g30[1].end_stake_m == 0
+
+
+def test_mixed_digitisation_keeps_one_chainage(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    east, west = sections["w502-0"], sections["w500-0"]  # n33 → n31 and n30 → n31
+    assert east.start_stake_m == 0
+    assert east.end_stake_m == west.end_stake_m
+    west_length = 0.05 * DEG_LAT_M * math.cos(math.radians(34.50))
+    assert west.start_stake_m == pytest.approx(east.end_stake_m + west_length, rel=1e-3)
 
 
 def test_skipped_ways_and_concurrent_refs_are_reported(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
     _, stats = imported
-    assert (stats.ways, stats.sections) == (7, 10)
+    assert (stats.ways, stats.sections) == (9, 12)
     assert stats.skipped == {"no_ref": 2, "unlocated": 1}
     assert stats.concurrent == {"G107": {"S1"}}
 

@@ -13,9 +13,12 @@ never has to fit in memory as Python objects:
 
 **Stakes are chainage by geometry, not official 桩号.** OSM rarely maps stake posts, so
 ``start_stake_m``/``end_stake_m`` are cumulative great-circle lengths in metres along chains of
-same-road ways joined end to start in their digitized (for one-way roads: travel) direction. Each
-carriageway of a dual carriageway is numbered from its own start, and chain breaks (断链) are
-ignored; calibrate with :mod:`travel.linref` before matching official stakes.
+same-road ways touching end to end, whatever direction each way is digitized in. A chain is
+numbered from its northern end (eastern end when it runs more east-west), like Chinese routes
+(G4 from Beijing, G30 from Lianyungang): stakes may fall along a section (下行), and the two
+carriageways of a dual carriageway are separate chains numbered the same way. Each chain starts at
+0, so chain breaks (断链) and gaps in the mapping are not reproduced; calibrate with
+:mod:`travel.linref` before matching official stakes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import osmium
 import osmium.index
@@ -91,6 +94,16 @@ class _Way:
     coords: list[Position]
 
 
+class _Ends(NamedTuple):
+    """What chaining needs of a kept way: its road, end nodes, end positions and length."""
+
+    road: str
+    first: int
+    last: int
+    lonlat: tuple[Position, Position]
+    length: float
+
+
 def read_osm(
     path: Path,
     *,
@@ -102,19 +115,20 @@ def read_osm(
     path = Path(path)
     stats = stats if stats is not None else OsmStats()
     seen, shared = osmium.index.IdSet(), osmium.index.IdSet()
-    ends: dict[int, tuple[str, int, int, float]] = {}
+    ends: dict[int, _Ends] = {}
     for way in _kept_ways(path, stats):
         for node in way.nodes:
             if node in seen:
                 shared.set(node)
             seen.set(node)
-        ends[way.id] = (way.road, way.nodes[0], way.nodes[-1], _length(way.coords))
-    offsets = _chain_offsets(ends)
+        ends[way.id] = _Ends(way.road, way.nodes[0], way.nodes[-1], (way.coords[0], way.coords[-1]),
+                             _length(way.coords))
+    stakes = _chain_stakes(ends)
     del ends, seen
     fallback = datetime.now(UTC)
     for way in _kept_ways(path, None):
         when = updated_at or (way.timestamp if way.timestamp > _EPOCH else fallback)
-        for section in _sections(way, shared, offsets[way.id], source, when):
+        for section in _sections(way, shared, stakes[way.id], source, when):
             if section is None:
                 stats.skipped["degenerate"] += 1
                 continue
@@ -186,38 +200,66 @@ def _length(coords: list[Position]) -> float:
     return sum(haversine_m(*a, *b) for a, b in zip(coords, coords[1:], strict=False))
 
 
-def _chain_offsets(ends: dict[int, tuple[str, int, int, float]]) -> dict[int, float]:
-    """Chainage at the start of every way: same-road ways joined end to start are summed in order."""
-    starting: dict[tuple[str, int], list[int]] = {}
-    ending: dict[tuple[str, int], list[int]] = {}
+def _chain_stakes(ends: dict[int, _Ends]) -> dict[int, tuple[float, int]]:
+    """Stake at every way's first node and whether stakes rise (+1) or fall (-1) along it.
+
+    Same-road ways touching end to end are walked as one chain, whichever way each is digitized; a
+    chain runs north to south, or east to west when it runs more east-west, like Chinese route
+    numbering (G4 from Beijing, G30 from Lianyungang), so both carriageways share one direction.
+    """
+    touching: dict[tuple[str, int], list[int]] = {}
     for way_id in sorted(ends):
-        road, first, last, _ = ends[way_id]
-        starting.setdefault((road, first), []).append(way_id)
-        ending.setdefault((road, last), []).append(way_id)
-    offsets: dict[int, float] = {}
-    heads = [w for w in sorted(ends) if (ends[w][0], ends[w][1]) not in ending]
-    for head in heads + sorted(ends):
-        if head in offsets:
-            continue
-        preds = [p for p in ending.get((ends[head][0], ends[head][1]), []) if p in offsets]
-        offset = offsets[preds[0]] + ends[preds[0]][3] if preds else 0.0
-        way_id: int | None = head
-        while way_id is not None:
-            road, _, last, length = ends[way_id]
-            offsets[way_id] = offset
-            offset += length
-            way_id = next((w for w in starting.get((road, last), []) if w not in offsets), None)
-    return offsets
+        end = ends[way_id]
+        touching.setdefault((end.road, end.first), []).append(way_id)
+        touching.setdefault((end.road, end.last), []).append(way_id)
+    seeds = [(w, True) for w in sorted(ends) if len(touching[(ends[w].road, ends[w].first)]) == 1]
+    seeds += [(w, False) for w in sorted(ends) if len(touching[(ends[w].road, ends[w].last)]) == 1]
+    stakes: dict[int, tuple[float, int]] = {}
+    for seed, forward in [*seeds, *((w, True) for w in sorted(ends))]:
+        if seed not in stakes:
+            _walk(ends, touching, seed, forward, stakes)
+    return stakes
+
+
+def _walk(
+    ends: dict[int, _Ends],
+    touching: dict[tuple[str, int], list[int]],
+    way_id: int,
+    forward: bool,
+    stakes: dict[int, tuple[float, int]],
+) -> None:
+    """Number one chain from ``way_id`` (entered at its first node when ``forward``) into ``stakes``."""
+    chain: list[int] = []
+    entry = ends[way_id].lonlat[0 if forward else 1]
+    stake = 0.0
+    current: int | None = way_id
+    while current is not None:
+        end = ends[current]
+        stakes[current] = (stake, 1) if forward else (stake + end.length, -1)
+        chain.append(current)
+        stake += end.length
+        exit_node = end.last if forward else end.first
+        following = [w for w in touching[(end.road, exit_node)] if w not in stakes]
+        following.sort(key=lambda w: ends[w].first != exit_node)  # prefer ways continuing forward
+        current = following[0] if following else None
+        forward = current is not None and ends[current].first == exit_node
+    (lon0, lat0), (lon1, lat1) = entry, end.lonlat[1] if stakes[chain[-1]][1] > 0 else end.lonlat[0]
+    # The walk ended north (or east) of where it began: renumber from the other end.
+    backwards = lat1 > lat0 if abs(lat1 - lat0) >= abs(lon1 - lon0) else lon1 > lon0
+    if backwards:
+        for w in chain:
+            base, sign = stakes[w]
+            stakes[w] = (stake - base, -sign)
 
 
 # --------------------------------------------------------------------------- sections
 def _sections(
-    way: _Way, shared: osmium.index.IdSet, offset: float, source: str, updated_at: datetime
+    way: _Way, shared: osmium.index.IdSet, stake: tuple[float, int], source: str, updated_at: datetime
 ) -> Iterator[RoadSection | None]:
     """The way's sections, split at nodes other kept ways use too; None for a zero-length piece."""
     fields = _way_fields(way)
-    start, n = 0, 0
-    stake = offset
+    base, sign = stake
+    start, n, along = 0, 0, 0.0
     last = len(way.nodes) - 1
     for i in range(1, last + 1):
         if i < last and way.nodes[i] not in shared:
@@ -227,9 +269,10 @@ def _sections(
         if len(coords) < 2:
             yield None
         else:
-            yield _section(way, n, source, updated_at, fields, start, i, coords, stake, stake + length)
+            stakes = (base + sign * along, base + sign * (along + length))
+            yield _section(way, n, source, updated_at, fields, start, i, coords, stakes)
             n += 1
-        stake += length
+        along += length
         start = i
 
 
@@ -247,8 +290,7 @@ def _section(
     start: int,
     end: int,
     coords: list[Position],
-    start_stake: float,
-    end_stake: float,
+    stakes: tuple[float, float],
 ) -> RoadSection:
     """Validate one section; a failure names the way and the field."""
     source_id = f"w{way.id}-{n}"
@@ -260,8 +302,8 @@ def _section(
         "updated_at": updated_at,
         "from_node": f"n{way.nodes[start]}",
         "to_node": f"n{way.nodes[end]}",
-        "start_stake_m": round(start_stake, 1),
-        "end_stake_m": round(end_stake, 1),
+        "start_stake_m": round(max(stakes[0], 0.0), 1),
+        "end_stake_m": round(max(stakes[1], 0.0), 1),
         "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
         **fields,
     }
