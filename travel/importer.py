@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import json
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich.progress import ProgressColumn, Task
 from rich.text import Text
@@ -157,23 +159,48 @@ def _guarded(build: Callable[..., Record], *args: Any) -> Record | InvalidRecord
         return err
 
 
-def validate(path: Path, kind: Kind, defaults: Defaults, advance: Advance | None = None) -> int:
-    """Read the whole file once; the number of records, or ImportRefused with every bad record's error."""
+def validate(
+    path: Path, kind: Kind, defaults: Defaults, spool: IO[bytes], batch: int = BATCH, advance: Advance | None = None
+) -> int:
+    """Read the whole file once, spooling valid batches; the record count, or ImportRefused with the errors.
+
+    The spool holds the validated records pickled, so the committing pass neither re-reads nor
+    re-validates the file (validation is most of an import's time).
+    """
     errors: list[str] = []
+    chunk: list[Record] = []
     count, more = 0, False
     for item in checked_records(path, kind, defaults):
+        if advance:
+            advance(1)
         if isinstance(item, InvalidRecord):
             if len(errors) < MAX_ERRORS:
                 errors.append(item.detail)
             else:
                 more = True
-        else:
-            count += 1
-        if advance:
-            advance(1)
+            continue
+        count += 1
+        if errors:
+            continue  # the file is refused: spooling the rest is wasted work
+        chunk.append(item)
+        if len(chunk) >= batch:
+            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            chunk = []
     if errors:
         raise ImportRefused(errors, more)
+    if chunk:
+        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
     return count
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[list[Record]]:
+    """The batches ``validate`` spooled, in file order."""
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
 
 
 def _content(record: Record) -> dict[str, Any]:
@@ -212,25 +239,15 @@ async def import_file(
     advance: Advance | None = None,
 ) -> CommitReport:
     """Import one file of ``kind``: all of it or (ImportRefused) none of it; re-importing is a no-op."""
-    defaults = file_defaults(path, updated_at)
-    total = validate(path, kind, defaults, advance)
-    if on_validated:
-        on_validated(total)
     report = CommitReport()
-    chunk: list[Record] = []
-    for item in checked_records(path, kind, defaults):
-        if isinstance(item, InvalidRecord):  # the file changed between the passes
-            raise ImportRefused([item.detail], False)
-        chunk.append(item)
-        if len(chunk) >= batch:
+    with tempfile.TemporaryFile(prefix="travel-import-") as spool:
+        total = validate(path, kind, file_defaults(path, updated_at), spool, batch, advance)
+        if on_validated:
+            on_validated(total)
+        for chunk in _spooled(spool):
             await _commit_batch(store, bus, kind, chunk, report)
             if advance:
                 advance(len(chunk))
-            chunk = []
-    if chunk:
-        await _commit_batch(store, bus, kind, chunk, report)
-        if advance:
-            advance(len(chunk))
     return report
 
 
