@@ -121,6 +121,18 @@ async def test_a_bad_file_stores_nothing_and_names_every_bad_feature(
     assert await store.counts() == {}
 
 
+async def test_bad_csv_rows_are_all_named_by_line(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "toll_rates.csv"
+    path.write_text(TOLL_RATES + "ts2-2,geodata:ts2,two,60,2026-01-01T00:00:00+08:00\n"
+                    "ts1-1,geodata:ts1,1,45,2026-01-01T00:00:00+08:00\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as err:
+        await import_file(store, InProcessBus(), Kind.TOLL_RATE, path, updated_at=UPDATED_AT)
+    assert len(err.value.errors) == 2
+    assert "line 5" in err.value.errors[0] and "vehicle_class" in err.value.errors[0]
+    assert "line 6" in err.value.errors[1] and "first used on line 2" in err.value.errors[1]
+    assert await store.counts() == {}
+
+
 def test_cli_imports_pois_and_refuses_a_bad_file_with_status_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["TRAVEL_DATA_DIR"] = str(tmp_path / "data")

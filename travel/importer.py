@@ -1,10 +1,14 @@
 """Import one file of reference data: validate it whole, then commit only what changed.
 
-Two streaming passes over the file, so a bad file leaves the store untouched and a large one never
-has to fit in memory: the first collects every bad record (and duplicate ids), the second compares
-each batch with the stored current versions and commits new and changed records through
-:func:`travel.ingest.commit`. A changed record gets the stored version + 1, so it supersedes the old
-one; a record whose content is unchanged is not written at all.
+Two streaming passes, so a bad file leaves the store untouched and a large one never has to fit in
+memory: the first reads the file, collecting every bad record (and duplicate ids) and spooling the
+valid ones batch by batch to a temporary file; only when the file is clean does the second read the
+spool back one batch at a time, compare it with the stored current versions and commit new and
+changed records through :func:`travel.ingest.commit`. A changed record gets the stored version + 1,
+so it supersedes the old one; a record whose content is unchanged is not written at all.
+
+Records are built by ``geodata.loader``'s per-feature functions, not its public readers, because
+those stop at the first bad record and an import reports them all.
 """
 
 from __future__ import annotations
