@@ -69,7 +69,7 @@ async def _import_file(kind_name: str, path: Path, updated_at: str | None) -> in
     settings = Settings()
     store, bus = make_store(settings), make_bus(settings.redis_url, settings.redis_stream)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                        TimeElapsedColumn(), console=console, transient=True)
+                        TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
     task = progress.add_task(f"checking {path.name}", total=None)
 
     def validated(total: int) -> None:
@@ -84,7 +84,7 @@ async def _import_file(kind_name: str, path: Path, updated_at: str | None) -> in
     except ImportRefused as err:
         for line in err.errors:
             console.print(line, markup=False, highlight=False)
-        console.print(f"{path.name}: {len(err.errors)}{' or more' if err.more else ''} bad records; "
+        console.print(f"{path.name}: {len(err.errors)}{' or more' if err.more else ''} bad record(s); "
                       "nothing imported", markup=False, highlight=False)
         return 2
     finally:
