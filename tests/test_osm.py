@@ -10,9 +10,12 @@ import osmium
 import pytest
 from osmium.osm.mutable import Node, Way
 
+from travel.bus import InProcessBus
 from travel.errors import InvalidRecord
-from travel.models import RoadClass, RoadSection
+from travel.importer import import_file
+from travel.models import Kind, RoadClass, RoadSection
 from travel.osm import OsmStats, read_osm
+from travel.store.embedded import EmbeddedStore
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 WAY_TIME = datetime(2026, 3, 1, tzinfo=UTC)
@@ -185,3 +188,18 @@ def test_corrupt_file_raises_invalid_record(tmp_path: Path) -> None:
 def test_missing_file_raises_invalid_record(tmp_path: Path) -> None:
     with pytest.raises(InvalidRecord, match="not a readable OSM file"):
         list(read_osm(tmp_path / "missing.osm.pbf"))
+
+
+async def test_import_network_from_an_osm_extract_is_idempotent(extract: Path, tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "osm.sqlite3")
+    await store.open()
+    try:
+        bus = InProcessBus()
+        first = await import_file(store, bus, Kind.ROAD_SECTION, extract)
+        expected = len(list(read_osm(extract)))
+        assert first.created == expected > 0
+        again = await import_file(store, bus, Kind.ROAD_SECTION, extract)
+        assert again.unchanged == expected and again.created == again.updated == 0
+        assert (await store.counts())[Kind.ROAD_SECTION] == expected
+    finally:
+        await store.close()

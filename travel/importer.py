@@ -87,8 +87,13 @@ def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Reco
             yield from _geojson(path, kind, defaults)
         elif path.suffix.lower() == ".csv":
             yield from _csv(path, kind, defaults)
+        elif path.name.lower().endswith(".osm.pbf"):
+            yield from _osm(path, kind)
         else:
-            yield InvalidRecord(f"{path.name}: unknown format (expected .geojson, .json or .csv)", param="path")
+            yield InvalidRecord(
+                f"{path.name}: unknown format (expected .geojson, .json, .csv or, for the network, .osm.pbf)",
+                param="path",
+            )
     except InvalidRecord as err:  # the file itself is unreadable or malformed: nothing more to read
         yield err
 
@@ -115,6 +120,16 @@ def _geojson(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | In
         yield _guarded(loader._feature_record, path, cls, key, value, defaults.source, file_defaults_, seen)
     for n, feat in pending:
         yield _guarded(loader._feature_record, path, cls, n, feat, defaults.source, file_defaults_, seen)
+
+
+def _osm(path: Path, kind: Kind) -> Iterator[Record | InvalidRecord]:
+    """Road sections from an OpenStreetMap extract (the reader stops at its first bad way)."""
+    if kind is not Kind.ROAD_SECTION:
+        yield InvalidRecord(f"{path.name}: an OSM extract can only be imported as the network", param="kind")
+        return
+    from travel.osm import read_osm
+
+    yield from read_osm(path)
 
 
 def _csv(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
