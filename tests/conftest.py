@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,11 @@ from aiohttp import web
 
 from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
+from tests.services import postgis_database
 from travel.ingest import commit
 from travel.models import Record
 from travel.settings import Settings
+from travel.store.base import Store
 
 
 @pytest.fixture
@@ -49,3 +51,27 @@ async def app_client(aiohttp_client, settings: Settings):  # noqa: ANN001, ANN20
     client = await aiohttp_client(app)
     await wait_ready(app)
     return client
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An opened, empty store of each backend (the contract suite and importer tests run on both)."""
+    if request.param == "embedded":
+        from travel.store.embedded import EmbeddedStore
+
+        s: Store = EmbeddedStore(tmp_path / "travel.sqlite3")
+        await s.open()
+        try:
+            yield s
+        finally:
+            await s.close()
+    else:
+        from travel.store.postgis import PostgisStore
+
+        async with postgis_database() as dsn:
+            s = PostgisStore(dsn)
+            await s.open()
+            try:
+                yield s
+            finally:
+                await s.close()

@@ -6,13 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from geodata import BUNDLE_DIR
-from tests.services import postgis_database
 from travel.bus import InProcessBus
 from travel.importer import ImportRefused, import_file
 from travel.models import Kind
@@ -32,30 +30,6 @@ ts1-2,geodata:ts1,2,60,2026-01-01T00:00:00+08:00
 ts2-1,geodata:ts2,1,45,2026-01-01T00:00:00+08:00
 """
 UPDATED_AT = "2026-11-24T00:00:00+08:00"
-
-
-@pytest.fixture(params=["embedded", "postgis"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """An opened, empty store of each backend."""
-    if request.param == "embedded":
-        from travel.store.embedded import EmbeddedStore
-
-        s: Store = EmbeddedStore(tmp_path / "travel.sqlite3")
-        await s.open()
-        try:
-            yield s
-        finally:
-            await s.close()
-    else:
-        from travel.store.postgis import PostgisStore
-
-        async with postgis_database() as dsn:
-            s = PostgisStore(dsn)
-            await s.open()
-            try:
-                yield s
-            finally:
-                await s.close()
 
 
 def _toll_rates(tmp_path: Path) -> Path:
