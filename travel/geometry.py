@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, model_validator
 from shapely.geometry import mapping, shape
@@ -62,6 +63,10 @@ class Geometry(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Geometry:
+        fast = _fast_shape(self.type, self.coordinates)
+        if fast is not None:
+            self.__dict__["shape"] = fast  # fill the cached_property: built and checked once
+            return self
         positions = _positions(self.coordinates)
         if not positions:
             raise ValueError("geometry is empty")
@@ -94,6 +99,30 @@ class Geometry(BaseModel):
     def point(cls, lon: float, lat: float) -> Geometry:
         """A Point at (lon, lat)."""
         return cls(type=GeometryType.POINT, coordinates=[lon, lat])
+
+
+def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
+    """Points and lines (most records) checked and built with numpy in one go.
+
+    Returns None whenever anything is off, so the thorough path below words the precise error.
+    """
+    if kind not in (GeometryType.POINT, GeometryType.LINESTRING):
+        return None
+    try:
+        arr = np.asarray(coords, dtype=float)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != (1 if kind is GeometryType.POINT else 2) or arr.shape[-1] not in (2, 3):
+        return None
+    lon, lat = arr[..., 0], arr[..., 1]
+    in_range = np.isfinite(arr).all() and (np.abs(lon) <= 180.0).all() and (np.abs(lat) <= 90.0).all()
+    if not in_range:
+        return None
+    if kind is GeometryType.POINT:
+        return shapely.points(arr)
+    if len(arr) < 2 or not (arr[1:, :2] != arr[:-1, :2]).any():
+        return None
+    return shapely.linestrings(arr)
 
 
 def _listify(value: Any) -> Any:
