@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from travel.geometry import Geometry, GeometryType
 
@@ -50,14 +50,14 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
+    @model_validator(mode="after")
+    def _no_nul(self) -> StrictModel:
         """Refuse U+0000: PostgreSQL cannot store it, so it would fail a whole batch later."""
-        items = value if isinstance(value, list) else (value,)
-        if any(isinstance(v, str) and "\x00" in v for v in items):
-            raise ValueError("text contains a NUL character (U+0000)")
-        return value
+        for name, value in self.__dict__.items():
+            for item in value if isinstance(value, list) else (value,):
+                if type(item) is str and "\x00" in item:
+                    raise ValueError(f"{name}: text contains a NUL character (U+0000)")
+        return self
 
 
 class Record(StrictModel):
