@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -130,27 +130,58 @@ def read_geojson(
     updated_at: When = None,
     version: int | None = None,
 ) -> Iterator[Record]:
-    """Records of ``kind`` from a GeoJSON FeatureCollection, one feature at a time."""
+    """Records of ``kind`` from a GeoJSON FeatureCollection, one feature at a time; the first error raises."""
+    return _raising(check_geojson(path, kind, source, updated_at=updated_at, version=version))
+
+
+def check_geojson(
+    path: Path | str,
+    kind: Kind | str,
+    source: str = DEFAULT_SOURCE,
+    *,
+    updated_at: When = None,
+    version: int | None = None,
+) -> Iterator[Record | InvalidRecord]:
+    """Each feature's record or its error, reading on after a bad feature (an unreadable file ends it)."""
     path, kind = Path(path), Kind(kind)
     cls = RECORD_TYPES[kind]
     defaults = _Defaults(updated_at, version)
     seen: dict[str, int] = {}
     pending: list[tuple[int, Any]] = []
     metadata_seen = False
-    for event, key, value in _collection_events(path):
-        if event == "member":
-            if key == "type" and value != "FeatureCollection":
-                raise InvalidRecord(f"{path.name}: type is {value!r}, not 'FeatureCollection'", param="type")
-            if key == "metadata":
-                defaults = _file_defaults(path, kind, value, defaults)
-                metadata_seen = True
-            continue
-        if not metadata_seen and defaults.updated_at is None:
-            pending.append((key, value))  # metadata may still follow: hold the features back
-            continue
-        yield _feature_record(path, cls, key, value, source, defaults, seen)
-    for n, feat in pending:
-        yield _feature_record(path, cls, n, feat, source, defaults, seen)
+    try:
+        for event, key, value in _collection_events(path):
+            if event == "member":
+                if key == "type" and value != "FeatureCollection":
+                    raise InvalidRecord(f"{path.name}: type is {value!r}, not 'FeatureCollection'", param="type")
+                if key == "metadata":
+                    defaults = _file_defaults(path, kind, value, defaults)
+                    metadata_seen = True
+                continue
+            if not metadata_seen and defaults.updated_at is None:
+                pending.append((key, value))  # metadata may still follow: hold the features back
+                continue
+            yield _attempt(_feature_record, path, cls, key, value, source, defaults, seen)
+        for n, feat in pending:
+            yield _attempt(_feature_record, path, cls, n, feat, source, defaults, seen)
+    except InvalidRecord as err:
+        yield err
+
+
+def _attempt(build: Callable[..., Record], *args: Any) -> Record | InvalidRecord:
+    """The built record, or the error that refused it."""
+    try:
+        return build(*args)
+    except InvalidRecord as err:
+        return err
+
+
+def _raising(items: Iterator[Record | InvalidRecord]) -> Iterator[Record]:
+    """Records, raising the first error instead of yielding it."""
+    for item in items:
+        if isinstance(item, InvalidRecord):
+            raise item
+        yield item
 
 
 def _file_defaults(path: Path, kind: Kind, meta: Any, defaults: _Defaults) -> _Defaults:
@@ -336,7 +367,19 @@ def read_csv(
     updated_at: When = None,
     version: int | None = None,
 ) -> Iterator[Record]:
-    """Records of ``kind`` from a CSV file with a header row, one row at a time."""
+    """Records of ``kind`` from a CSV file with a header row, one row at a time; the first error raises."""
+    return _raising(check_csv(path, kind, source, updated_at=updated_at, version=version))
+
+
+def check_csv(
+    path: Path | str,
+    kind: Kind | str,
+    source: str = DEFAULT_SOURCE,
+    *,
+    updated_at: When = None,
+    version: int | None = None,
+) -> Iterator[Record | InvalidRecord]:
+    """Each row's record or its error, reading on after a bad row (an unreadable file ends it)."""
     path, kind = Path(path), Kind(kind)
     cls = RECORD_TYPES[kind]
     defaults = _Defaults(updated_at, version)
@@ -344,26 +387,35 @@ def read_csv(
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as err:
-        raise InvalidRecord(f"{path.name}: cannot be read: {err.strerror}", param="path") from err
+        yield InvalidRecord(f"{path.name}: cannot be read: {err.strerror}", param="path")
+        return
     with fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or "id" not in reader.fieldnames:
-            raise InvalidRecord(f"{path.name}: line 1: the header has no id column", param="id")
+            yield InvalidRecord(f"{path.name}: line 1: the header has no id column", param="id")
+            return
         for row in reader:
-            line = reader.line_num
-            where = f"{path.name}: line {line}"
-            if None in row:
-                raise InvalidRecord(f"{where}: more cells than header columns", param="record")
-            source_id = (row.get("id") or "").strip()
-            if not source_id:
-                raise InvalidRecord(f"{where}: the row has no id", param="id")
-            where = f"{where} (id {source_id!r})"
-            if source_id in seen:
-                raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
-            seen[source_id] = line
-            fields = {k: _cell(where, k, v) for k, v in row.items()
-                      if k not in ("id", "lon", "lat", "wkt") and v is not None and v.strip()}
-            yield _build(cls, where, source, source_id, fields, _csv_geometry(where, row), defaults)
+            yield _attempt(_csv_row, path, cls, reader.line_num, row, source, defaults, seen)
+
+
+def _csv_row(
+    path: Path, cls: type[Record], line: int, row: dict[str, Any], source: str, defaults: _Defaults,
+    seen: dict[str, int],
+) -> Record:
+    """Validate one CSV row into a record."""
+    where = f"{path.name}: line {line}"
+    if None in row:
+        raise InvalidRecord(f"{where}: more cells than header columns", param="record")
+    source_id = (row.get("id") or "").strip()
+    if not source_id:
+        raise InvalidRecord(f"{where}: the row has no id", param="id")
+    where = f"{where} (id {source_id!r})"
+    if source_id in seen:
+        raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
+    seen[source_id] = line
+    fields = {k: _cell(where, k, v) for k, v in row.items()
+              if k not in ("id", "lon", "lat", "wkt") and v is not None and v.strip()}
+    return _build(cls, where, source, source_id, fields, _csv_geometry(where, row), defaults)
 
 
 def _cell(where: str, column: str, text: str) -> Any:

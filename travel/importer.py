@@ -13,7 +13,6 @@ those stop at the first bad record and an import reports them all.
 
 from __future__ import annotations
 
-import csv
 import json
 import pickle
 import tempfile
@@ -29,7 +28,7 @@ from geodata import loader
 from travel.bus import ChangeBus
 from travel.errors import InvalidRecord
 from travel.ingest import CommitReport, commit
-from travel.models import RECORD_TYPES, Kind, Record
+from travel.models import Kind, Record
 from travel.store.base import Query, Store
 
 # CLI name → kind of record the file holds.
@@ -84,9 +83,9 @@ def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Reco
     """Each record of the file, or the error that made it invalid; reading goes on after a bad record."""
     try:
         if path.suffix.lower() in GEOJSON_SUFFIXES:
-            yield from _geojson(path, kind, defaults)
+            yield from loader.check_geojson(path, kind, defaults.source, updated_at=defaults.updated_at)
         elif path.suffix.lower() == ".csv":
-            yield from _csv(path, kind, defaults)
+            yield from loader.check_csv(path, kind, defaults.source, updated_at=defaults.updated_at)
         elif path.name.lower().endswith(".osm.pbf"):
             yield from _osm(path, kind)
         else:
@@ -98,30 +97,6 @@ def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Reco
         yield err
 
 
-def _geojson(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
-    """The loader's GeoJSON reading, but yielding a bad feature's error instead of stopping there."""
-    cls = RECORD_TYPES[kind]
-    file_defaults_ = loader._Defaults(defaults.updated_at, None)
-    seen: dict[str, int] = {}
-    pending: list[tuple[int, Any]] = []
-    metadata_seen = False
-    for event, key, value in loader._collection_events(path):
-        if event == "member":
-            if key == "type" and value != "FeatureCollection":
-                yield InvalidRecord(f"{path.name}: type is {value!r}, not 'FeatureCollection'", param="type")
-                return
-            if key == "metadata":
-                file_defaults_ = loader._file_defaults(path, kind, value, file_defaults_)
-                metadata_seen = True
-            continue
-        if not metadata_seen and file_defaults_.updated_at is None:
-            pending.append((key, value))  # metadata may still follow: hold the features back
-            continue
-        yield _guarded(loader._feature_record, path, cls, key, value, defaults.source, file_defaults_, seen)
-    for n, feat in pending:
-        yield _guarded(loader._feature_record, path, cls, n, feat, defaults.source, file_defaults_, seen)
-
-
 def _osm(path: Path, kind: Kind) -> Iterator[Record | InvalidRecord]:
     """Road sections from an OpenStreetMap extract (the reader stops at its first bad way)."""
     if kind is not Kind.ROAD_SECTION:
@@ -130,52 +105,6 @@ def _osm(path: Path, kind: Kind) -> Iterator[Record | InvalidRecord]:
     from travel.osm import read_osm
 
     yield from read_osm(path)
-
-
-def _csv(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
-    """The loader's CSV reading, but yielding a bad row's error instead of stopping there."""
-    cls = RECORD_TYPES[kind]
-    file_defaults_ = loader._Defaults(defaults.updated_at, None)
-    seen: dict[str, int] = {}
-    try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except OSError as err:
-        yield InvalidRecord(f"{path.name}: cannot be read: {err.strerror}", param="path")
-        return
-    with fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "id" not in reader.fieldnames:
-            yield InvalidRecord(f"{path.name}: line 1: the header has no id column", param="id")
-            return
-        for row in reader:
-            yield _guarded(_csv_row, path, cls, reader.line_num, row, defaults.source, file_defaults_, seen)
-
-
-def _csv_row(
-    path: Path, cls: type[Record], line: int, row: dict[str, Any], source: str, defaults: Any, seen: dict[str, int]
-) -> Record:
-    """Validate one CSV row into a record, as ``loader.read_csv`` does."""
-    where = f"{path.name}: line {line}"
-    if None in row:
-        raise InvalidRecord(f"{where}: more cells than header columns", param="record")
-    source_id = (row.get("id") or "").strip()
-    if not source_id:
-        raise InvalidRecord(f"{where}: the row has no id", param="id")
-    where = f"{where} (id {source_id!r})"
-    if source_id in seen:
-        raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
-    seen[source_id] = line
-    fields = {k: loader._cell(where, k, v) for k, v in row.items()
-              if k not in ("id", "lon", "lat", "wkt") and v is not None and v.strip()}
-    return loader._build(cls, where, source, source_id, fields, loader._csv_geometry(where, row), defaults)
-
-
-def _guarded(build: Callable[..., Record], *args: Any) -> Record | InvalidRecord:
-    """The built record, or its validation error."""
-    try:
-        return build(*args)
-    except InvalidRecord as err:
-        return err
 
 
 def validate(
