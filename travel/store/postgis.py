@@ -109,40 +109,29 @@ PAGE_SQL = "SELECT id, body FROM records WHERE kind = $1 AND id > $2 ORDER BY id
 
 # Query statements share $1 kind, $2 source, $3 road, $4 active, $5 since, $6 ids, $7 limit (NULL: no
 # filter / no limit); the spatial arguments follow from $8.
-QUERY_SQL = """
-SELECT body FROM records
+# The attribute filters all of them share, as a constant fragment (no values are ever spliced in).
+_FILTERED = """
+FROM records
 WHERE kind = $1
   AND ($2::text IS NULL OR source = $2)
   AND ($3::text IS NULL OR road = $3)
   AND ($4::boolean IS NULL OR active = $4)
   AND ($5::timestamptz IS NULL OR ingested_at > $5)
   AND ($6::text[] IS NULL OR id = ANY($6))
+"""
+QUERY_SQL = "SELECT body" + _FILTERED + """
 ORDER BY id
 LIMIT $7
 """
 # $8..$11: west, south, east, north.
-BBOX_SQL = """
-SELECT body FROM records
-WHERE kind = $1
-  AND ($2::text IS NULL OR source = $2)
-  AND ($3::text IS NULL OR road = $3)
-  AND ($4::boolean IS NULL OR active = $4)
-  AND ($5::timestamptz IS NULL OR ingested_at > $5)
-  AND ($6::text[] IS NULL OR id = ANY($6))
+BBOX_SQL = "SELECT body" + _FILTERED + """
   AND geom && ST_MakeEnvelope($8, $9, $10, $11, 4326)
   AND ST_Intersects(geom, ST_MakeEnvelope($8, $9, $10, $11, 4326))
 ORDER BY id
 LIMIT $7
 """
 # $8 lon, $9 lat, $10 radius in metres; $11..$14 a degree box holding the circle (for the index).
-NEAR_SQL = """
-SELECT body FROM records
-WHERE kind = $1
-  AND ($2::text IS NULL OR source = $2)
-  AND ($3::text IS NULL OR road = $3)
-  AND ($4::boolean IS NULL OR active = $4)
-  AND ($5::timestamptz IS NULL OR ingested_at > $5)
-  AND ($6::text[] IS NULL OR id = ANY($6))
+NEAR_SQL = "SELECT body" + _FILTERED + """
   AND geom && ST_MakeEnvelope($11, $12, $13, $14, 4326)
   AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint($8, $9), 4326)::geography, $10)
 ORDER BY ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($8, $9), 4326)::geography), id
@@ -153,28 +142,15 @@ LIMIT $7
 NEAREST_REACH_SQL = """
 SELECT max(ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($8, $9), 4326)::geography))
 FROM (
-    SELECT geom FROM records
-    WHERE kind = $1
-      AND ($2::text IS NULL OR source = $2)
-      AND ($3::text IS NULL OR road = $3)
-      AND ($4::boolean IS NULL OR active = $4)
-      AND ($5::timestamptz IS NULL OR ingested_at > $5)
-      AND ($6::text[] IS NULL OR id = ANY($6))
-      AND geom IS NOT NULL
-    ORDER BY geom <-> ST_SetSRID(ST_MakePoint($8, $9), 4326)
-    LIMIT $7
+SELECT geom""" + _FILTERED + """
+  AND geom IS NOT NULL
+ORDER BY geom <-> ST_SetSRID(ST_MakePoint($8, $9), 4326)
+LIMIT $7
 ) AS candidates
 """
 # $8 line (geometry), $9 distance in metres, $10 boxes (geometry[]) that together hold the corridor:
 # each drives its own index probe, so a long diagonal route never scans its whole bounding box.
-ALONG_SQL = """
-SELECT body FROM records
-WHERE kind = $1
-  AND ($2::text IS NULL OR source = $2)
-  AND ($3::text IS NULL OR road = $3)
-  AND ($4::boolean IS NULL OR active = $4)
-  AND ($5::timestamptz IS NULL OR ingested_at > $5)
-  AND ($6::text[] IS NULL OR id = ANY($6))
+ALONG_SQL = "SELECT body" + _FILTERED + """
   AND id IN (
       SELECT r.id FROM unnest($10::geometry[]) AS c(box)
       JOIN records AS r ON r.kind = $1 AND r.geom && c.box
@@ -182,7 +158,7 @@ WHERE kind = $1
   AND ST_DWithin(geom::geography, $8::geometry::geography, $9)
 ORDER BY ST_Distance(geom::geography, $8::geometry::geography), id
 LIMIT $7
-"""
+"""  # noqa: S608 - concatenates constant fragments only
 
 # What "the server cannot be reached" looks like: refused or dropped connections, timeouts, a server
 # shutting down or starting up, no free connection slots, a pooled connection the server just dropped
