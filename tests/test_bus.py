@@ -86,3 +86,13 @@ async def test_unreachable_redis_is_reported_not_hung() -> None:
             await asyncio.wait_for(bus.publish(changes(1)), 5)
     finally:
         await bus.stop()
+
+
+async def test_in_process_subscriber_behind_the_window_is_told_not_silently_skipped() -> None:
+    bus = InProcessBus(retain=3)
+    await bus.start()
+    await bus.publish(changes(1, 2, 3, 4, 5))
+    with pytest.raises(BusUnavailable, match="fell behind"):
+        await take(bus, "0", 5)
+    assert [c.record.id for c in await take(bus, "2", 3)] == ["gsj:3", "gsj:4", "gsj:5"]
+    await bus.stop()

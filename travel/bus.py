@@ -47,7 +47,7 @@ class ChangeBus(Protocol):
 
 
 def encode_change(change: Change) -> dict[bytes, bytes]:
-    """The wire form of a change (shared by Redis and the SSE stream)."""
+    """The wire form of a change on the Redis stream."""
     return {
         b"kind": change.kind.value.encode(),
         b"op": change.op.value.encode(),
@@ -62,11 +62,15 @@ def decode_change(fields: dict[bytes, bytes]) -> Change:
 
 
 class InProcessBus:
-    """A bus inside one process: a bounded log of recent changes plus a condition to wake readers."""
+    """A bus inside one process: a bounded log of recent changes plus a condition to wake readers.
+
+    A subscriber that falls behind the retained window gets ``BusUnavailable`` rather than a silent
+    gap, so ``follow`` catches up from the store; the window only has to cover normal lag.
+    """
 
     name = "in-process"
 
-    def __init__(self, retain: int = 100_000) -> None:
+    def __init__(self, retain: int = 20_000) -> None:
         self._log: deque[tuple[int, Change]] = deque(maxlen=retain)
         self._seq = 0
         self._cond = asyncio.Condition()
@@ -108,6 +112,8 @@ class InProcessBus:
         while not self._stopped:
             async with self._cond:
                 await self._cond.wait_for(lambda last=last: self._stopped or self._seq > last)
+                if self._log and self._log[0][0] > last + 1:
+                    raise BusUnavailable(f"subscriber fell behind the in-process bus (missed after #{last})")
                 pending = [(s, c) for s, c in self._log if s > last]
             for seq, change in pending:
                 last = seq
@@ -125,11 +131,6 @@ class RedisBus:
         self._maxlen = maxlen
         self._client: aioredis.Redis | None = None
         self._stopped = False
-
-    @property
-    def stream(self) -> str:
-        """The stream key."""
-        return self._stream
 
     async def start(self) -> None:
         """Create the client (connections are made lazily and re-made after failures)."""

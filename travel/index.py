@@ -56,9 +56,6 @@ class GeoIndex:
         lats = np.array([p[1] if p else math.nan for p in points], dtype=float)
         return cls(STRtree(geoms), [i for i, _ in pairs], geoms, points, lons, lats)
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def in_bbox(self, west: float, south: float, east: float, north: float) -> list[str]:
         """Ids of geometries intersecting the box, in index order."""
         idx = self.tree.query(shapely.box(west, south, east, north), predicate="intersects")

@@ -17,7 +17,7 @@ from travel.bus import ChangeBus
 from travel.errors import ServiceUnavailable
 from travel.index import GeoIndex
 from travel.models import Kind, Record
-from travel.store.base import Change, Store
+from travel.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,6 @@ class ReadModel:
         self.ready = asyncio.Event()
         self.bus_healthy = False
         self.bus_error: str | None = None
-        self._listeners: list[Callable[[Change], None]] = []
 
     def view(self, kind: Kind) -> KindView:
         """The view of one kind."""
@@ -96,16 +95,6 @@ class ReadModel:
             if record.ingested_at and (self.watermark is None or record.ingested_at > self.watermark):
                 self.watermark = record.ingested_at
         return changed
-
-    def on_change(self, listener: Callable[[Change], None]) -> None:
-        """Call ``listener`` for every change applied from the bus (e.g. SSE, cache invalidation)."""
-        self._listeners.append(listener)
-
-    def apply_change(self, change: Change) -> None:
-        """Apply one change from the bus and tell the listeners."""
-        if self.apply([change.record]):
-            for listener in self._listeners:
-                listener(change)
 
     async def load(self, store: Store) -> None:
         """Load every mirrored kind from the store."""
@@ -151,7 +140,7 @@ async def follow(model: ReadModel, store: Store, bus: ChangeBus, *, max_backoff_
             model.bus_healthy, model.bus_error = True, None
             backoff = 0.5
             async for change in bus.subscribe(position):
-                model.apply_change(change)
+                model.apply([change.record])
             return  # the bus was stopped
         except ServiceUnavailable as err:
             model.bus_healthy, model.bus_error = False, err.detail
