@@ -11,7 +11,7 @@ from aiohttp import web
 
 from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
-from tests.services import postgis_database
+from tests.services import opened, postgis_database
 from travel.ingest import commit
 from travel.models import Record
 from travel.settings import Settings
@@ -59,19 +59,10 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "embedded":
         from travel.store.embedded import EmbeddedStore
 
-        s: Store = EmbeddedStore(tmp_path / "travel.sqlite3")
-        await s.open()
-        try:
-            yield s
-        finally:
-            await s.close()
+        async with opened(EmbeddedStore(tmp_path / "travel.sqlite3")) as embedded:
+            yield embedded
     else:
         from travel.store.postgis import PostgisStore
 
-        async with postgis_database() as dsn:
-            s = PostgisStore(dsn)
-            await s.open()
-            try:
-                yield s
-            finally:
-                await s.close()
+        async with postgis_database() as dsn, opened(PostgisStore(dsn)) as postgis:
+            yield postgis

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+
+from travel.store.base import Store
+
+S = TypeVar("S", bound="Store")
 
 PG_ADMIN_DSN = os.environ.get("TRAVEL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_TEST_URL = os.environ.get("TRAVEL_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -72,3 +78,20 @@ async def redis_url() -> AsyncIterator[tuple[str, str]]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def opened(store: S) -> AsyncIterator[S]:
+    """An opened store, closed afterwards."""
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()

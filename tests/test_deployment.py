@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
 from tests.conftest import seed, wait_ready
 from tests.factories import event
-from tests.services import PG_ADMIN_DSN, postgis_database, redis_url, unavailable
+from tests.services import PG_ADMIN_DSN, free_port, postgis_database, redis_url, unavailable
 from travel.bus import RedisBus
 from travel.ingest import commit
 from travel.models import Kind
@@ -89,18 +88,13 @@ async def test_store_down_at_start_then_recovers(aiohttp_client, tmp_path: Path)
         await admin.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[tuple[int, list[subprocess.Popen[bytes]]]]:
     """A private redis-server on a free loopback port that a test may stop and restart."""
     if shutil.which("redis-server") is None:
         unavailable("redis-server is not installed")
-    port = _free_port()
+    port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
     yield port, procs
     for proc in procs:

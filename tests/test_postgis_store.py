@@ -13,7 +13,7 @@ import pytest
 from shapely.geometry import box
 
 from tests.factories import T0, poi, section
-from tests.services import postgis_database
+from tests.services import opened, postgis_database
 from travel.errors import StoreUnavailable
 from travel.geometry import Geometry
 from travel.models import AdminArea, Kind, WaterwaySection
@@ -34,12 +34,8 @@ async def dsn() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def store(dsn: str) -> AsyncIterator[PostgisStore]:
-    s = PostgisStore(dsn)
-    await s.open()
-    try:
+    async with opened(PostgisStore(dsn)) as s:
         yield s
-    finally:
-        await s.close()
 
 
 async def test_migrations_are_recorded_and_applied_once(dsn: str) -> None:

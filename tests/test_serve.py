@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,17 +13,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.services import free_port
 
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     """Start `python -m travel serve --demo` on a fresh data dir; killed at the end if still running."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(TRAVEL_DATA_DIR=str(tmp_path / "data"), TRAVEL_PORT=str(port), TRAVEL_LOG_LEVEL="WARNING")
     procs = [subprocess.Popen([sys.executable, "-m", "travel", "serve", "--demo"], env=env,

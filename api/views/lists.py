@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,7 +18,8 @@ from travel.selection import select
 
 Q = TypeVar("Q", bound=SpatialQuery)
 
-BOOT_TAG = format(zlib.crc32(str(id(object())).encode()), "08x")
+# Distinguishes this process's generations from another's (or a restarted one's) in ETags.
+BOOT_TAG = secrets.token_hex(4)
 
 
 def list_etag(view: KindView, request: web.Request) -> str:
