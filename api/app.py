@@ -15,7 +15,7 @@ from api.middlewares import cors_middleware, observe_middleware
 from api.routes import setup_routes
 from travel.bus import ChangeBus, make_bus
 from travel.errors import ServiceUnavailable
-from travel.ingest import load_bundle_if_empty
+from travel.importer import load_bundle_if_empty
 from travel.readmodel import ReadModel, follow
 from travel.settings import Settings
 from travel.store import make_store

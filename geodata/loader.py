@@ -63,7 +63,7 @@ class _Defaults:
 def read_bundle(directory: Path | None = None) -> dict[Kind, list[Record]]:
     """Every record of a bundle directory (the packaged one by default), by kind."""
     directory = Path(directory) if directory is not None else BUNDLE_DIR
-    source, entries = _manifest(directory)
+    source, entries = bundle_manifest(directory)
     out: dict[Kind, list[Record]] = {}
     first_seen: dict[tuple[Kind, str], str] = {}
     for path, kind, updated_at in entries:
@@ -80,8 +80,9 @@ def read_bundle(directory: Path | None = None) -> dict[Kind, list[Record]]:
     return out
 
 
-def _manifest(directory: Path) -> tuple[str, list[tuple[Path, Kind, When]]]:
+def bundle_manifest(directory: Path | None = None) -> tuple[str, list[tuple[Path, Kind, When]]]:
     """The (file, kind, default updated_at) list of a bundle: from bundle.json, else DEFAULT_FILES."""
+    directory = Path(directory) if directory is not None else BUNDLE_DIR
     manifest = directory / MANIFEST
     if not manifest.exists():
         found = [(directory / name, kind, None) for name, kind in DEFAULT_FILES.items()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from geodata import BUNDLE_DIR
 from travel.bus import InProcessBus
-from travel.importer import ImportRefused, import_file
+from travel.importer import ImportRefused, import_bundle, import_file
 from travel.models import Kind
 from travel.store.base import Store
 
@@ -124,3 +125,18 @@ def test_cli_imports_pois_and_refuses_a_bad_file_with_status_2(tmp_path: Path) -
     second = run("pois", str(BUNDLE_DIR / "pois.geojson"))
     assert "0 new, 0 updated, 226 unchanged" in second.stderr
     assert run("pois").returncode == 2
+
+
+async def test_an_updated_bundle_updates_what_is_stored(store: Store, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLE_DIR, bundle, ignore=shutil.ignore_patterns("*.py", "tools", "__pycache__"))
+    first = await import_bundle(store, InProcessBus(), bundle)
+    assert first.created > 800 and first.updated == 0
+    data = json.loads((bundle / "pois.geojson").read_text(encoding="utf-8"))
+    feature = next(f for f in data["features"] if f["properties"]["poi_kind"] == "service_area")
+    feature["properties"]["open_status"] = "closed"
+    (bundle / "pois.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    second = await import_bundle(store, InProcessBus(), bundle)
+    assert (second.created, second.updated, second.unchanged) == (0, 1, first.created - 1)
+    stored = await store.get(Kind.POI, f"geodata:{feature['id']}")
+    assert stored is not None and stored.version == 2 and stored.open_status == "closed"

@@ -38,7 +38,7 @@ async def _import_bundle() -> int:
     from rich.console import Console
 
     from travel.bus import make_bus
-    from travel.ingest import import_bundle
+    from travel.importer import import_bundle
     from travel.store import make_store
 
     settings = Settings()

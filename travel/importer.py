@@ -14,6 +14,7 @@ those stop at the first bad record and an import reports them all.
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ KINDS: dict[str, Kind] = {
     "admin_areas": Kind.ADMIN_AREA,
 }
 GEOJSON_SUFFIXES = frozenset({".geojson", ".json"})
+log = logging.getLogger(__name__)
 MAX_ERRORS = 20
 BATCH = 5000
 # Fields that say when or in which version a record was seen, not what it is.
@@ -185,9 +187,10 @@ async def import_file(
     batch: int = BATCH,
     on_validated: Callable[[int], None] | None = None,
     advance: Advance | None = None,
+    report: CommitReport | None = None,
 ) -> CommitReport:
     """Import one file of ``kind``: all of it or (ImportRefused) none of it; re-importing is a no-op."""
-    report = CommitReport()
+    report = report or CommitReport()
     with tempfile.TemporaryFile(prefix="travel-import-") as spool:
         total = validate(path, kind, file_defaults(path, updated_at), spool, batch, advance)
         if on_validated:
@@ -197,6 +200,27 @@ async def import_file(
             if advance:
                 advance(len(chunk))
     return report
+
+
+async def import_bundle(store: Store, bus: ChangeBus, directory: Path | None = None) -> CommitReport:
+    """Import every file of a bundle (the packaged one by default) as ``import_file`` does, one by one.
+
+    Going through the importer means an updated bundle updates what is stored (next version), which
+    loading its records with their file version would not.
+    """
+    _, entries = loader.bundle_manifest(directory)
+    report = CommitReport()
+    for path, kind, updated_at in entries:
+        await import_file(store, bus, kind, path, updated_at=updated_at, report=report)
+    log.info("bundle imported", extra={"by_kind": report.by_kind})
+    return report
+
+
+async def load_bundle_if_empty(store: Store, bus: ChangeBus) -> CommitReport | None:
+    """Import the packaged bundle when the store holds no road network yet."""
+    if (await store.counts()).get(Kind.ROAD_SECTION):
+        return None
+    return await import_bundle(store, bus)
 
 
 class RateColumn(ProgressColumn):

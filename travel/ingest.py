@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from travel.bus import ChangeBus
 from travel.errors import BusUnavailable
-from travel.models import Kind, Record
+from travel.models import Record
 from travel.store.base import ChangeOp, Store
 
 log = logging.getLogger(__name__)
@@ -54,34 +54,3 @@ async def commit(
         report.published = False
         log.warning("committed but not published; readers will catch up", extra={"error": err.detail})
     return report
-
-
-async def commit_batches(store: Store, bus: ChangeBus, records: Iterable[Record], batch: int = 5000) -> CommitReport:
-    """Commit a large stream of records in batches (each batch atomic)."""
-    report = CommitReport()
-    chunk: list[Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= batch:
-            await commit(store, bus, chunk, report)
-            chunk = []
-    if chunk:
-        await commit(store, bus, chunk, report)
-    return report
-
-
-async def import_bundle(store: Store, bus: ChangeBus) -> CommitReport:
-    """Import the bundled Henan geodata (idempotent: unchanged records are no-ops)."""
-    from geodata.loader import read_bundle
-
-    bundle = read_bundle()
-    report = await commit_batches(store, bus, (r for records in bundle.values() for r in records))
-    log.info("bundled geodata imported", extra={"by_kind": report.by_kind})
-    return report
-
-
-async def load_bundle_if_empty(store: Store, bus: ChangeBus) -> CommitReport | None:
-    """Import the bundled geodata when the store holds no road network yet."""
-    if (await store.counts()).get(Kind.ROAD_SECTION):
-        return None
-    return await import_bundle(store, bus)
