@@ -196,6 +196,11 @@ class RoadEvent(Record):
     start_time: AwareDatetime | None = None
     expected_end: AwareDatetime | None = None
     lanes_affected: str | None = None
+    location_text: str | None = Field(
+        default=None, max_length=1000, description="the source's own location words (e.g. from/to, AlertC codes)"
+    )
+    restrictions: Restrictions | None = Field(default=None, description="limits imposed by the event")
+    reduced_speed_kmh: float | None = Field(default=None, gt=0, le=150)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> RoadEvent:
@@ -430,12 +435,13 @@ class Alert(Record):
     areas: list[AlertArea] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list, description="CAP sender,identifier,sent")
     cancelled: bool = False
+    superseded_by: str | None = Field(default=None, description="id of the Update that replaced this alert")
     roads: list[str] = Field(default_factory=list, description="road codes the alert touches")
 
     @property
     def active(self) -> bool:
-        """In force until cancelled; expiry is judged against the clock by readers."""
-        return not self.cancelled and self.msg_type is not AlertMsgType.CANCEL
+        """In force until cancelled or superseded; expiry is judged against the clock by readers."""
+        return not self.cancelled and self.superseded_by is None and self.msg_type is not AlertMsgType.CANCEL
 
     def in_force(self, now: datetime) -> bool:
         """Whether the alert applies at ``now``."""

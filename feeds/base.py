@@ -1,0 +1,236 @@
+"""What every feed parser shares: its context, its result, its errors and safe decoding helpers.
+
+A parser is a pure function ``parse(data: bytes, ctx: ParseContext) -> Parsed``: bytes in,
+normalized records out, no I/O. A document that cannot be read at all (not XML, an entity bomb,
+truncated, the wrong root element, the wrong encoding) raises :class:`FeedError`; a single bad item
+inside a readable document is skipped and listed in ``Parsed.rejected`` with where it was and why,
+so one bad record never hides the good ones next to it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from pydantic import ValidationError
+
+from travel.models import Kind, Record
+
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+"""No feed document is larger than this (the largest real DATEX II snapshots are a few MB)."""
+
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.\-]+)[\"'][^>]*\?>")
+_CHINESE_ENCODINGS = frozenset({"gbk", "gb2312", "gb18030", "cp936"})
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser needs to know about where a document came from.
+
+    ``zone`` is the source's time zone (e.g. ``ZoneInfo("Asia/Shanghai")``) for times written
+    without an offset; without one such times are refused, never guessed. ``charset`` is the
+    encoding the transport declared (HTTP ``Content-Type``), for formats that do not declare their
+    own (JSON, CSV).
+    """
+
+    source: str = "feed"
+    zone: Any = None
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    charset: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """One item of a document that was left out, with where it was and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """New values for some fields of a record another feed owns (e.g. a service area's open status).
+
+    The ingest step applies it to the current record as a new version, and not at all when the
+    values are already those.
+    """
+
+    kind: Kind
+    id: str
+    fields: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class Parsed:
+    """The outcome of parsing one document.
+
+    ``snapshot`` says the document lists everything current of its kinds for its source, so a record
+    the source published before and that is absent now has ended (WZDx, DATEX II snapshots).
+    """
+
+    records: list[Record] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    patches: list[Patch] = field(default_factory=list)
+    snapshot: bool = False
+
+    def reject(self, where: str, reason: str) -> None:
+        """Note one item left out."""
+        self.rejected.append(Rejected(where, reason))
+
+
+class FeedError(ValueError):
+    """The whole document is refused; nothing from it is used."""
+
+    def __init__(self, reason: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.reason = reason
+        self.where = where
+
+
+# --------------------------------------------------------------------------- bytes → text / XML
+def check_size(data: bytes) -> None:
+    """Refuse documents larger than ``MAX_DOCUMENT_BYTES``."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise FeedError(f"document of {len(data)} bytes is larger than the limit of {MAX_DOCUMENT_BYTES}")
+
+
+def decode_text(data: bytes, ctx: ParseContext) -> str:
+    """Text of a JSON or CSV document: the declared charset, else UTF-8 (a BOM is dropped).
+
+    Bytes that are not valid in the expected encoding are refused with the offset, and a hint when
+    they look like GBK, the usual mistake of Chinese spreadsheet exports.
+    """
+    check_size(data)
+    encoding = _canonical(ctx.charset) if ctx.charset else "utf-8"
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("gb18030" if encoding in _CHINESE_ENCODINGS else encoding)
+    except UnicodeDecodeError as err:
+        raise FeedError(_encoding_reason(data, encoding, err)) from err
+    except LookupError as err:
+        raise FeedError(f"unknown character encoding {ctx.charset!r}") from err
+
+
+def parse_xml(data: bytes) -> Element:
+    """Parse untrusted XML: no DTDs, no entities, no external references; GBK declared is honoured."""
+    check_size(data)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    declared = _XML_DECLARATION.match(data)
+    encoding = _canonical(declared.group(1).decode("ascii")) if declared else "utf-8"
+    if encoding in _CHINESE_ENCODINGS:
+        # expat reads no multi-byte Chinese encoding: decode here and hand it UTF-8.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as err:
+            raise FeedError(_encoding_reason(data, encoding, err)) from err
+        data = text.replace(declared.group(0).decode("ascii"), '<?xml version="1.0" encoding="UTF-8"?>', 1).encode()
+        encoding = "utf-8"
+    if encoding == "utf-8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise FeedError(_encoding_reason(data, encoding, err)) from err
+    try:
+        return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as err:
+        raise FeedError(f"refused: the document declares a DTD or entities ({type(err).__name__})") from err
+    except ParseError as err:
+        line, column = err.position
+        raise FeedError(f"not well-formed XML: {_expat_message(err)}", f"line {line}, column {column + 1}") from err
+
+
+def _canonical(name: str) -> str:
+    try:
+        return codecs.lookup(name).name.replace("_", "-")
+    except LookupError:
+        return name.lower()
+
+
+def _encoding_reason(data: bytes, encoding: str, err: UnicodeDecodeError) -> str:
+    reason = f"bytes at offset {err.start} are not valid {encoding.upper()}"
+    if encoding == "utf-8":
+        try:
+            data.decode("gb18030")
+        except UnicodeDecodeError:
+            return reason
+        return reason + " (the document looks GBK-encoded: declare it, or send UTF-8)"
+    return reason
+
+
+def _expat_message(err: ParseError) -> str:
+    return str(err).split(":", 1)[0]
+
+
+# --------------------------------------------------------------------------- XML element helpers
+def local(tag: str) -> str:
+    """An element's name without its namespace (``{urn:…}alert`` → ``alert``)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace(tag: str) -> str:
+    """An element's namespace URI ('' when none)."""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def child(elem: Element, name: str) -> Element | None:
+    """The first child named ``name`` in any namespace."""
+    for c in elem:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def children(elem: Element, name: str) -> list[Element]:
+    """Every child named ``name`` in any namespace."""
+    return [c for c in elem if local(c.tag) == name]
+
+
+def text(elem: Element | None, name: str | None = None) -> str | None:
+    """Stripped text of ``elem`` (or of its child ``name``); None when absent or empty."""
+    if elem is not None and name is not None:
+        elem = child(elem, name)
+    if elem is None or elem.text is None:
+        return None
+    value = elem.text.strip()
+    return value or None
+
+
+# --------------------------------------------------------------------------- values
+def parse_time(value: str, ctx: ParseContext, what: str) -> datetime:
+    """An ISO 8601 time in UTC; one without an offset is read in the source's zone, or refused."""
+    raw = value.strip()
+    try:
+        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError as err:
+        raise ValueError(f"{what} {value!r} is not an ISO 8601 time") from err
+    if parsed.tzinfo is None:
+        if ctx.zone is None:
+            raise ValueError(f"{what} {value!r} has no time zone and the source declares none")
+        parsed = parsed.replace(tzinfo=ctx.zone)
+    return parsed.astimezone(UTC)
+
+
+def version_of(moment: datetime) -> int:
+    """A record version from the time the source last changed it: milliseconds since the epoch."""
+    return int(moment.timestamp() * 1000)
+
+
+def validation_reason(err: ValidationError) -> str:
+    """A one-line reason from a pydantic error: every failing field and its message."""
+    parts = []
+    for e in err.errors(include_url=False):
+        loc = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{loc}: {e['msg']}" if loc else e["msg"])
+    return "; ".join(parts)
