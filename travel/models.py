@@ -412,6 +412,16 @@ class AlertArea(StrictModel):
     geometry: Geometry | None = None
 
 
+class AlertText(StrictModel):
+    """The texts of one CAP <info> in one language (the primary language's are on the alert itself)."""
+
+    language: str
+    event: str
+    headline: str | None = None
+    description: str | None = None
+    instruction: str | None = None
+
+
 class Alert(Record):
     """A weather-emergency alert in CAP 1.2 terms; an Update or Cancel references earlier ones."""
 
@@ -430,6 +440,7 @@ class Alert(Record):
     description: str | None = None
     instruction: str | None = None
     language: str = "zh-CN"
+    translations: list[AlertText] = Field(default_factory=list, description="the other languages' texts")
     onset: AwareDatetime | None = None
     expires: AwareDatetime | None = None
     areas: list[AlertArea] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Feed parser tests: one module per format, fixtures under fixtures/<format>/."""
