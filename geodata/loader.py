@@ -227,10 +227,10 @@ def _build(
     defaults: _Defaults,
 ) -> Record:
     """Assemble and validate a record from its fields; errors name ``where`` and the field."""
-    data = {k: v for k, v in fields.items() if not k.startswith("x_")}
-    reserved = sorted(RESERVED & data.keys())
-    if reserved:
-        raise InvalidRecord(f"{where}: {reserved[0]} is reserved and cannot be a property", param=reserved[0])
+    try:
+        data = record_properties(fields)
+    except CellError as err:
+        raise InvalidRecord(f"{where}: {err}", param=err.column) from err
     if geometry is None and cls.model_fields["geometry"].is_required():
         raise InvalidRecord(f"{where}: geometry: the geometry is missing", param="geometry")
     if geometry is not None:
@@ -252,6 +252,15 @@ def _build(
         return cls.model_validate(data)
     except ValidationError as err:
         raise _invalid(where, err) from err
+
+
+def record_properties(properties: dict[str, Any], reserved: frozenset[str] = RESERVED) -> dict[str, Any]:
+    """A feature's properties as record fields: ``x_`` annotations left out, reserved names refused."""
+    data = {k: v for k, v in properties.items() if not k.startswith("x_")}
+    refused = sorted(reserved & data.keys())
+    if refused:
+        raise CellError(refused[0], "is reserved and cannot be a property")
+    return data
 
 
 def _invalid(where: str, err: ValidationError) -> InvalidRecord:
@@ -405,8 +414,6 @@ def _csv_row(
 ) -> Record:
     """Validate one CSV row into a record."""
     where = f"{path.name}: line {line}"
-    if None in row:
-        raise InvalidRecord(f"{where}: more cells than header columns", param="record")
     source_id = (row.get("id") or "").strip()
     if not source_id:
         raise InvalidRecord(f"{where}: the row has no id", param="id")
@@ -414,30 +421,52 @@ def _csv_row(
     if source_id in seen:
         raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
     seen[source_id] = line
-    fields = {k: _cell(where, k, v) for k, v in row.items()
-              if k not in ("id", "lon", "lat", "wkt") and v is not None and v.strip()}
-    return _build(cls, where, source, source_id, fields, _csv_geometry(where, row), defaults)
+    try:
+        fields = csv_cells(row, skip=("id", "lon", "lat", "wkt"))
+        geometry = csv_geometry(row)
+    except CellError as err:
+        raise InvalidRecord(f"{where}: {err}", param=err.column) from err
+    return _build(cls, where, source, source_id, fields, geometry, defaults)
 
 
-def _cell(where: str, column: str, text: str) -> Any:
+class CellError(ValueError):
+    """One bad CSV cell (or GeoJSON property), named by its column: ``column: reason``."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(f"{column}: {reason}")
+        self.column, self.reason = column, reason
+
+
+def csv_cells(row: dict[str | None, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The given cells of a CSV row: empty cells and ``x_`` columns left out, ``[``/``{`` cells read as JSON.
+
+    Shared by the importer and the CSV feeds (``feeds.tabular``) so both read cells the same way.
+    """
+    if None in row:
+        raise CellError("record", "more cells than header columns")
+    return {k: _cell(k, v) for k, v in row.items()
+            if k is not None and k not in skip and not k.startswith("x_") and v is not None and v.strip()}
+
+
+def _cell(column: str, text: str) -> Any:
     """A CSV cell: JSON when it starts with [ or {, else the stripped text (pydantic coerces it)."""
     text = text.strip()
     if text[0] in "[{":
         try:
             return json.loads(text)
-        except ValueError as err:
-            raise InvalidRecord(f"{where}: {column}: malformed JSON cell: {err}", param=column) from err
+        except (ValueError, RecursionError) as err:
+            raise CellError(column, f"malformed JSON cell: {err}") from err
     return text
 
 
-def _csv_geometry(where: str, row: dict[str, str]) -> dict[str, Any] | None:
+def csv_geometry(row: dict[str | None, Any]) -> dict[str, Any] | None:
     """Point from lon/lat, or any geometry from a WKT column; None when neither is given."""
     lon, lat, wkt = ((row.get(k) or "").strip() for k in ("lon", "lat", "wkt"))
     if wkt:
         try:
             return dict(mapping(shapely.wkt.loads(wkt)))
         except shapely.errors.ShapelyError as err:
-            raise InvalidRecord(f"{where}: wkt: malformed WKT: {err}", param="wkt") from err
+            raise CellError("wkt", f"malformed WKT: {err}") from err
     if not lon and not lat:
         return None
     coords = []
@@ -445,7 +474,7 @@ def _csv_geometry(where: str, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             coords.append(float(text))
         except ValueError as err:
-            raise InvalidRecord(f"{where}: {name}: {text!r} is not a number", param=name) from err
+            raise CellError(name, f"{text!r} is not a number") from err
     return {"type": "Point", "coordinates": coords}
 
 
