@@ -37,7 +37,7 @@ async def take(bus: ChangeBus, after: str, n: int) -> list[Change]:
     got: list[Change] = []
 
     async def run() -> None:
-        async for change in bus.subscribe(after):
+        async for _position, change in bus.subscribe(after):
             got.append(change)
             if len(got) == n:
                 return

@@ -42,8 +42,8 @@ class ChangeBus(Protocol):
     async def position(self) -> str:
         """An opaque position: a subscription from it sees every later publication."""
 
-    def subscribe(self, after: str) -> AsyncIterator[Change]:
-        """Changes published after ``after``, forever (until ``stop``)."""
+    def subscribe(self, after: str) -> AsyncIterator[tuple[str, Change]]:
+        """(position, change) for every change published after ``after``, forever (until ``stop``)."""
 
 
 def encode_change(change: Change) -> dict[bytes, bytes]:
@@ -106,7 +106,7 @@ class InProcessBus:
         """The sequence number of the last publication."""
         return str(self._seq)
 
-    async def subscribe(self, after: str) -> AsyncIterator[Change]:
+    async def subscribe(self, after: str) -> AsyncIterator[tuple[str, Change]]:
         """Replay retained changes after ``after``, then follow new ones."""
         last = int(after)
         while not self._stopped:
@@ -117,7 +117,7 @@ class InProcessBus:
                 pending = [(s, c) for s, c in self._log if s > last]
             for seq, change in pending:
                 last = seq
-                yield change
+                yield str(seq), change
 
 
 class RedisBus:
@@ -180,7 +180,7 @@ class RedisBus:
         last = info.get("last-generated-id") or info.get(b"last-generated-id") or b"0-0"
         return last.decode() if isinstance(last, bytes) else str(last)
 
-    async def subscribe(self, after: str) -> AsyncIterator[Change]:
+    async def subscribe(self, after: str) -> AsyncIterator[tuple[str, Change]]:
         """Blocking XREAD from ``after``; a connection failure raises BusUnavailable to the caller."""
         last = after
         while not self._stopped:
@@ -192,9 +192,11 @@ class RedisBus:
                 for entry_id, fields in entries:
                     last = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
                     try:
-                        yield decode_change(fields)
+                        change = decode_change(fields)
                     except (KeyError, ValueError) as err:
                         log.warning("skipping malformed bus entry %s: %s", last, err)
+                        continue
+                    yield last, change
 
 
 def make_bus(redis_url: str | None, stream: str) -> ChangeBus:

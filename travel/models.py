@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
 
 from travel.geometry import Geometry, GeometryType
 
@@ -508,16 +508,36 @@ class Subscription(Record):
 
 # --------------------------------------------------------------------------- sources
 class SourceConfig(StrictModel):
-    """One configured source of data: an agency's feed, polled or pushed."""
+    """One configured source of data: an agency's feed, polled (``url``) or pushed (``push``)."""
 
-    id: Annotated[str, Field(pattern=SOURCE_PATTERN)]
+    id: Annotated[str, Field(pattern=SOURCE_PATTERN, max_length=64)]
     agency: str = Field(description="zh agency name, e.g. 河南省高速公路管理局")
-    format: str
-    url: str | None = None
-    push: bool = False
-    poll_interval_s: float = Field(default=60, gt=0)
+    format: str = Field(description="a feed format name (see feeds/README.md)")
+    url: str | None = Field(default=None, pattern=r"^https?://", description="polled with GET")
+    push: bool = Field(default=False, description="the source POSTs to /v1/ingest/{id}")
+    poll_interval_s: float = Field(default=60, ge=1, le=86_400)
+    timeout_s: float = Field(default=10, gt=0, le=300, description="one poll's whole time limit")
+    max_backoff_s: float = Field(default=600, ge=1, description="cap of the delay after failures")
+    stale_after_s: float | None = Field(
+        default=None, gt=0, description="flag stale after this long without success (default 3 polls)"
+    )
+    secret: SecretStr | None = Field(default=None, description="push HMAC secret (prefer secret_env)")
     secret_env: str | None = Field(default=None, description="env var holding the push secret")
+    zone: str | None = Field(default="Asia/Shanghai", description="zone of times given without an offset")
+    charset: str | None = Field(default=None, description="encoding when the transport declares none")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers (API keys)")
     kinds: list[Kind] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> SourceConfig:
+        if (self.url is None) == (not self.push):
+            raise ValueError("a source has either a url (polled) or push = true, not both and not neither")
+        return self
+
+    @property
+    def staleness_limit_s(self) -> float | None:
+        """How long without success before the source is stale (None: a push source never stated one)."""
+        return self.stale_after_s or (3 * self.poll_interval_s if self.url else None)
 
 
 RECORD_TYPES: dict[Kind, type[Record]] = {

@@ -15,9 +15,10 @@ from typing import Any
 
 from travel.bus import ChangeBus
 from travel.errors import ServiceUnavailable
+from travel.hub import ChangeHub
 from travel.index import GeoIndex
 from travel.models import Kind, Record
-from travel.store.base import Store
+from travel.store.base import Change, ChangeOp, Store
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class ReadModel:
         self.ready = asyncio.Event()
         self.bus_healthy = False
         self.bus_error: str | None = None
+        self.hub = ChangeHub()
 
     def view(self, kind: Kind) -> KindView:
         """The view of one kind."""
@@ -110,9 +112,14 @@ class ReadModel:
         log.info("read model loaded", extra={"counts": self.counts()})
 
     async def catch_up(self, store: Store) -> int:
-        """Apply everything committed since the watermark (after a bus outage)."""
+        """Apply everything committed since the watermark (after a bus outage), and tell the hub."""
         since = self.watermark - CATCH_UP_MARGIN if self.watermark else None
-        return self.apply(await store.changed_since(since, MIRRORED_KINDS))
+        changed = 0
+        for record in await store.changed_since(since, MIRRORED_KINDS):
+            if self.apply([record]):
+                changed += 1
+                await self.hub.publish(None, Change(ChangeOp.UPDATED, record))
+        return changed
 
     def counts(self) -> dict[str, int]:
         """Records held per kind."""
@@ -139,8 +146,10 @@ async def follow(model: ReadModel, store: Store, bus: ChangeBus, *, max_backoff_
             model.ready.set()
             model.bus_healthy, model.bus_error = True, None
             backoff = 0.5
-            async for change in bus.subscribe(position):
-                model.apply([change.record])
+            async for at, change in bus.subscribe(position):
+                # Unmirrored kinds (readings) still go to live streams.
+                if model.apply([change.record]) or change.kind not in model.views:
+                    await model.hub.publish(at, change)
             return  # the bus was stopped
         except ServiceUnavailable as err:
             model.bus_healthy, model.bus_error = False, err.detail

@@ -1,0 +1,140 @@
+"""Linking feed records to the road network: road + stake → geometry, geometry → road + stake.
+
+Agencies describe a place either way ("G4 K650+200–K652+000" or coordinates); the service needs
+both, so the travel pages can draw it and the hotline can read it out. Linking fills in only what a
+record lacks and never overrides what the source said; a record that cannot be linked (unknown road,
+stake in a chain break, far from every road) is kept as it came, since that is still true data.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from travel.errors import InvalidParameter
+from travel.linref import LinearReferencer, Located
+from travel.models import Alert, Direction, Kind, Poi, Record, RoadEvent, RoadSection
+from travel.readmodel import ReadModel
+
+log = logging.getLogger(__name__)
+
+SNAP_TOLERANCE_M = 300.0
+"""A record farther than this from every road is not said to be on one."""
+SAMPLE_STEP_M = 200.0
+MAX_SAMPLES = 500
+
+
+class Linker:
+    """Links records against the read model's current road network (rebuilt when it changes)."""
+
+    def __init__(self, model: ReadModel) -> None:
+        self._model = model
+        self._generation = -1
+        self._referencer: LinearReferencer | None = None
+
+    @property
+    def referencer(self) -> LinearReferencer | None:
+        """The linear referencer of the current network; None while there is no network."""
+        view = self._model.view(Kind.ROAD_SECTION)
+        if view.generation != self._generation:
+            sections = [r for r in view.records.values() if isinstance(r, RoadSection)]
+            self._referencer = LinearReferencer.from_sections(sections) if sections else None
+            self._generation = view.generation
+        return self._referencer
+
+    def link(self, records: Iterable[Record]) -> list[Record]:
+        """Each record with what the network adds to it."""
+        ref = self.referencer
+        if ref is None:
+            return list(records)
+        out = []
+        for record in records:
+            if isinstance(record, RoadEvent | Poi):
+                record = self._link_located(ref, record)
+            elif isinstance(record, Alert):
+                record = self._link_alert(record)
+            out.append(record)
+        return out
+
+    def _link_located(self, ref: LinearReferencer, record: RoadEvent | Poi) -> Record:
+        update: dict[str, Any] = {}
+        try:
+            if record.geometry is None and record.road:
+                update = _geometry_from_stakes(ref, record)
+            elif record.geometry is not None:
+                update = _stakes_from_geometry(ref, record)
+        except InvalidParameter as err:
+            log.info("record not linked to the network", extra={"id": record.id, "reason": err.detail})
+            return record
+        if isinstance(record, RoadEvent) and record.road and not record.road_name and "road" not in update:
+            update.setdefault("road_name", ref.line(record.road).road_name)
+        return revised(record, update) if update else record
+
+    def _link_alert(self, alert: Alert) -> Alert:
+        """The roads crossing the alert's areas (admin areas stand in for areas given by code only)."""
+        if alert.roads:
+            return alert
+        shapes = [a.geometry.shape for a in alert.areas if a.geometry is not None]
+        codes = {c for a in alert.areas if a.geometry is None for c in a.admin_codes}
+        if codes:
+            admin = self._model.view(Kind.ADMIN_AREA).records.values()
+            shapes.extend(r.geometry.shape for r in admin if getattr(r, "code", None) in codes and r.geometry)
+        if not shapes:
+            return alert
+        sections = self._model.view(Kind.ROAD_SECTION)
+        roads: set[str] = set()
+        for area in shapes:
+            for section_id in sections.index.in_bbox(*area.bounds):
+                section = sections.records[section_id]
+                if isinstance(section, RoadSection) and section.road not in roads and area.intersects(
+                    section.geometry.shape
+                ):
+                    roads.add(section.road)
+        return revised(alert, {"roads": sorted(roads)}) if roads else alert
+
+
+def revised(record: Record, update: dict[str, Any]) -> Record:
+    """``record`` with fields replaced, validated again (``model_copy`` would not check them)."""
+    return type(record).model_validate({**record.model_dump(), **update})
+
+
+def _geometry_from_stakes(ref: LinearReferencer, record: RoadEvent | Poi) -> dict[str, Any]:
+    start = record.start_stake_m if isinstance(record, RoadEvent) else record.stake_m
+    if start is None:
+        return {}
+    end = record.end_stake_m if isinstance(record, RoadEvent) else None
+    direction = record.direction if record.direction in (Direction.INCREASING, Direction.DECREASING) else (
+        Direction.BOTH)
+    line = ref.line(record.road, direction)
+    named = not isinstance(record, RoadEvent) or record.road_name
+    update: dict[str, Any] = {} if named else {"road_name": line.road_name}
+    if end is None or abs(end - start) < 1:
+        lon, lat = line.point_at(start)
+        return {**update, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+    n = min(MAX_SAMPLES, max(2, math.ceil(abs(end - start) / SAMPLE_STEP_M) + 1))
+    points = [line.point_at(start + (end - start) * i / (n - 1)) for i in range(n)]
+    return {**update, "geometry": {"type": "LineString", "coordinates": [list(p) for p in points]}}
+
+
+def _stakes_from_geometry(ref: LinearReferencer, record: RoadEvent | Poi) -> dict[str, Any]:
+    """Road, name and stakes of a record the source gave coordinates for."""
+    has_stake = (record.start_stake_m if isinstance(record, RoadEvent) else record.stake_m) is not None
+    if record.road and has_stake:
+        return {}
+    geom = record.geometry.shape
+    ends = [geom.coords[0], geom.coords[-1]] if geom.geom_type == "LineString" else [
+        geom.representative_point().coords[0]]
+    first = ref.locate(*ends[0], road=record.road, tolerance_m=SNAP_TOLERANCE_M)
+    if isinstance(record, Poi):
+        return {"road": first.road, "stake_m": round(first.stake_m, 1)}
+    update: dict[str, Any] = {"road": first.road, "road_name": record.road_name or first.road_name}
+    last: Located = ref.locate(*ends[-1], road=first.road, tolerance_m=SNAP_TOLERANCE_M) if len(ends) > 1 else first
+    low, high = sorted((first.stake_m, last.stake_m))
+    update["start_stake_m"] = round(low, 1)
+    if high - low >= 1:
+        update["end_stake_m"] = round(high, 1)
+    if record.direction is Direction.UNKNOWN and len(ends) > 1 and high - low >= 1:
+        update["direction"] = Direction.INCREASING if last.stake_m > first.stake_m else Direction.DECREASING
+    return update
