@@ -1,7 +1,7 @@
-"""Helpers the Open511 and WZDx parsers share: reading a JSON document and its loosely typed
-values, and turning a source's road words into a road code, a name and location text.
+"""Helpers the Open511 and WZDx parsers share: JSON documents, loosely typed values, road words.
 
-Both formats are JSON documents written by many agencies, so every value is checked for its type
+They read a JSON document and its values, and turn a source's road words into a road code, a name
+and location text. Both formats are JSON documents written by many agencies, so every value is checked for its type
 here (a wrong type is a ``ValueError`` naming the field, which rejects only the item it is in).
 """
 
