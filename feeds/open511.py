@@ -74,6 +74,7 @@ from feeds.base import (
     namespace,
     parse_time,
     parse_xml,
+    text,
     validation_reason,
     version_of,
 )
@@ -144,11 +145,9 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
         raise FeedError("not an Open511 document: it starts with neither '{' (JSON) nor '<' (XML)")
     parsed = Parsed(snapshot=complete)
     for index, item in enumerate(items, 1):
-        where = f"event {index}"
+        where = _where(index, item)
         try:
-            event = to_dict(item)
-            where = _where(index, event)
-            parsed.records.append(_road_event(event, ctx))
+            parsed.records.append(_road_event(to_dict(item), ctx))
         except ValidationError as err:
             parsed.reject(where, validation_reason(err))
         except ValueError as err:
@@ -156,8 +155,8 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
     return parsed
 
 
-def _where(index: int, event: dict[str, Any]) -> str:
-    ident = event.get("id")
+def _where(index: int, item: Any) -> str:
+    ident = text(item, "id") if isinstance(item, Element) else item.get("id") if isinstance(item, dict) else None
     return f"event {index} (id {ident})" if isinstance(ident, str) and ident.strip() else f"event {index}"
 
 
