@@ -9,7 +9,7 @@ from contextlib import suppress
 
 from aiohttp import web
 
-from api.keys import BUS, METRICS, READ_MODEL, SETTINGS, STORE
+from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
 from api.middlewares import cors_middleware, observe_middleware
 from api.routes import setup_routes
@@ -18,8 +18,10 @@ from travel.errors import ServiceUnavailable
 from travel.importer import load_bundle_if_empty
 from travel.readmodel import ReadModel, follow
 from travel.settings import Settings
+from travel.sources import Sources, load_sources
 from travel.store import make_store
 from travel.store.base import Store
+from travel.sync.runtime import Feeds
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,35 @@ async def read_model_ctx(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(run())
     yield
+    await app[READ_MODEL].hub.close()
     await _background(task)
+
+
+async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Poll the configured sources once the read model is ready (links need the network)."""
+    settings, feeds = app[SETTINGS], app[FEEDS]
+    simulator = None
+    if settings.demo:
+        from feeds.simulator import Simulator
+
+        simulator = Simulator(step_s=settings.demo_step_s)
+        await simulator.start()
+        feeds.sources.extend(simulator.sources())
+
+    async def run() -> None:
+        await app[READ_MODEL].ready.wait()
+        feeds.start()
+
+    task = asyncio.create_task(run())
+    yield
+    await _background(task)
+    await feeds.stop()
+    if simulator is not None:
+        await simulator.stop()
+
+
+def _sources(settings: Settings) -> Sources:
+    return load_sources(settings.sources_file) if settings.sources_file else Sources([])
 
 
 def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
@@ -89,6 +119,8 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[READ_MODEL] = ReadModel()
     app[METRICS] = Metrics()
     app[METRICS].watch_records(app[READ_MODEL].counts)
-    app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx])
+    app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings), app[METRICS].count_poll)
+    app[METRICS].watch_sources(app[FEEDS].stale_ages)
+    app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx, feeds_ctx])
     setup_routes(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,9 +63,10 @@ def _collection_schema(model_name: str) -> dict[str, Any]:
 
 
 def _parameters(ep: Endpoint, query_schemas: dict[str, Any]) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = []
-    if "{id}" in ep.path:
-        params.append({"name": "id", "in": "path", "required": True, "schema": {"type": "string"}})
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", ep.path)
+    ]
     if ep.query is not None:
         schema = query_schemas[ep.query.__name__]
         required = set(schema.get("required", []))
@@ -98,15 +100,18 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     for ep in endpoints:
         if not ep.in_spec:
             continue
-        responses: dict[str, Any] = {"200": {"description": "OK"}}
+        ok = str(ep.status)
+        responses: dict[str, Any] = {ok: {"description": "OK"}}
+        if ep.media:
+            responses[ok]["content"] = {ep.media: {"schema": {"type": "string"}}}
         target = ep.collection_of and f"{ep.collection_of.__name__}Collection"
         target = target or (ep.feature_of and f"{ep.feature_of.__name__}Feature")
         if target:
             content = {"application/geo+json": {"schema": {"$ref": REF.format(model=target)}}}
-            responses["200"] = {"description": "OK", "content": content}
+            responses[ok] = {"description": "OK", "content": content}
         elif ep.json_of:
             content = {"application/json": {"schema": {"$ref": REF.format(model=ep.json_of.__name__)}}}
-            responses["200"] = {"description": "OK", "content": content}
+            responses[ok] = {"description": "Accepted" if ep.status == 202 else "OK", "content": content}
         if ep.collection_of:
             responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
         for status in ep.errors:
@@ -114,6 +119,9 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
             responses[str(status)] = {"description": "Problem", "content": problem}
         operation = {"summary": ep.summary, "tags": [ep.tag], "parameters": _parameters(ep, query_schemas),
                      "responses": responses, "operationId": f"{ep.method.lower()}_{ep.handler.__name__}"}
+        if ep.request_body:
+            operation["requestBody"] = {"required": True, "description": ep.request_body, "content": {
+                "*/*": {"schema": {"type": "string", "format": "binary"}}}}
         paths.setdefault(ep.path, {})[ep.method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -23,6 +23,20 @@ class _RecordCounts(Collector):
         yield family
 
 
+class _StaleSources(Collector):
+    """Stale sources and the age of their last good data, read at scrape time."""
+
+    def __init__(self, ages: Callable[[], Mapping[str, float]]) -> None:
+        self._ages = ages
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("travel_source_stale_age_seconds",
+                                   "Age of the last good data of each stale source", labels=["source"])
+        for source, age in sorted(self._ages().items()):
+            family.add_metric([source], age)
+        yield family
+
+
 class Metrics:
     """The service's metrics and their registry."""
 
@@ -38,6 +52,8 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.polls = Counter("travel_source_polls", "Feed polls by outcome", ["source", "outcome"],
+                             registry=self.registry)
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
 
@@ -56,6 +72,14 @@ class Metrics:
     def watch_records(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Export per-kind record counts from ``counts()``."""
         self.registry.register(_RecordCounts(counts))
+
+    def watch_sources(self, stale_ages: Callable[[], Mapping[str, float]]) -> None:
+        """Export the stale sources from ``stale_ages()``."""
+        self.registry.register(_StaleSources(stale_ages))
+
+    def count_poll(self, source: str, outcome: str) -> None:
+        """Count one poll of a source."""
+        self.polls.labels(source, outcome).inc()
 
     def exposition(self) -> bytes:
         """The text exposition format."""

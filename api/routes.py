@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
-from api.views import events, health, places, pois
+from api.views import events, health, places, pois, sources, stream
 from travel.models import Poi, Record, RoadEvent
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,6 +31,9 @@ class Endpoint:
     json_of: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=(400,))
     in_spec: bool = True
+    status: int = 200
+    media: str | None = None
+    request_body: str | None = None
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -47,6 +50,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              query=pois.PoisQuery, collection_of=Poi),
     Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",
              query=places.PlacesQuery, json_of=places.PlacesResponse),
+    Endpoint("GET", "/v1/sources", sources.list_sources, "Health of every configured source", "feeds",
+             json_of=sources.SourcesResponse, errors=()),
+    Endpoint("POST", "/v1/ingest/{source}", sources.ingest, "Push a signed feed document (202 once durable)",
+             "feeds", json_of=sources.IngestResponse, errors=(400, 401, 404, 409, 413, 422, 503), status=202,
+             request_body="one document in the source's format, signed: X-Timestamp (Unix seconds) and "
+                          "X-Signature: sha256=HMAC-SHA256(secret, timestamp + '.' + body) in hex"),
+    Endpoint("GET", "/v1/stream", stream.stream, "Server-Sent Events of every change", "feeds",
+             query=stream.StreamQuery, media="text/event-stream"),
 )
 
 

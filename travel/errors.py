@@ -49,3 +49,17 @@ class StoreUnavailable(ServiceUnavailable):
 
 class BusUnavailable(ServiceUnavailable):
     """The change bus cannot be reached."""
+
+
+class Unauthorized(TravelError):
+    """A push is not signed, or not signed with the source's secret."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Conflict(TravelError):
+    """The request repeats one already taken (a replayed push)."""
+
+    status = 409
+    title = "Conflict"

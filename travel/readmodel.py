@@ -125,6 +125,16 @@ class ReadModel:
         """Records held per kind."""
         return {k.value: len(v) for k, v in self.views.items()}
 
+    def counts_by_source(self) -> dict[str, dict[str, int]]:
+        """Active records held per source and kind (for source health)."""
+        out: dict[str, dict[str, int]] = {}
+        for kind, view in self.views.items():
+            for record in view.records.values():
+                if record.active:
+                    per_kind = out.setdefault(record.source, {})
+                    per_kind[kind.value] = per_kind.get(kind.value, 0) + 1
+        return out
+
 
 async def follow(model: ReadModel, store: Store, bus: ChangeBus, *, max_backoff_s: float = 10.0) -> None:
     """Load the model, then follow the bus forever, catching up from the store after any outage.

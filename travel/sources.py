@@ -33,6 +33,10 @@ class Sources:
 
     def __init__(self, configs: list[SourceConfig]) -> None:
         self.by_id: dict[str, SourceConfig] = {}
+        self.extend(configs)
+
+    def extend(self, configs: list[SourceConfig]) -> None:
+        """Add sources (e.g. the demo's, once its simulator is listening); each is checked first."""
         for config in configs:
             if config.id in self.by_id:
                 raise InvalidRecord(f"source {config.id!r} is configured twice", param="id")

@@ -1,0 +1,98 @@
+"""Source health (GET /v1/sources) and push ingestion (POST /v1/ingest/{source})."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from api.keys import FEEDS
+from feeds.base import FeedError
+from travel.errors import InvalidParameter, InvalidRecord, NotFound
+from travel.sources import secret_of
+from travel.sync.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+
+
+class SourceStatus(BaseModel):
+    """One source's health."""
+
+    id: str
+    agency: str
+    format: str
+    mode: str = Field(description="poll or push")
+    poll_interval_s: float | None
+    stale: bool = Field(description="no success for longer than stale_after_s: its last good data is still served")
+    stale_after_s: float | None
+    age_s: float = Field(description="seconds since the last success (or since start-up, before the first)")
+    last_success: datetime | None
+    last_attempt: datetime | None
+    last_change: datetime | None = Field(description="last time a document changed something stored")
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    documents: int
+    failures: int
+    not_modified: int
+    rejected: int = Field(description="items rejected since start-up")
+    last_report: dict[str, int]
+    last_rejections: list[str]
+    records: dict[str, int] = Field(description="active records of this source held, per kind")
+    reported_by: str | None = Field(description="the process that last polled or received it")
+
+
+class SourcesResponse(BaseModel):
+    """GET /v1/sources."""
+
+    sources: list[SourceStatus]
+    stale: list[str]
+
+
+class IngestResponse(BaseModel):
+    """POST /v1/ingest/{source}: the document is durable."""
+
+    source: str
+    records: int
+    created: int
+    updated: int
+    unchanged: int
+    ended: int
+    patched: int
+    rejected: int
+    rejections: list[str]
+
+
+async def list_sources(request: web.Request) -> web.Response:
+    """GET /v1/sources — every configured source's health."""
+    overview = await request.app[FEEDS].overview()
+    body = {"sources": overview, "stale": [s["id"] for s in overview if s["stale"]]}
+    return web.Response(body=orjson.dumps(body), content_type="application/json",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def ingest(request: web.Request) -> web.Response:
+    """POST /v1/ingest/{source} — a signed document from a push source; 202 once it is durable."""
+    feeds = request.app[FEEDS]
+    source_id = request.match_info["source"]
+    config = feeds.sources.get(source_id)
+    if config is None or not config.push:
+        raise NotFound(f"no push source '{source_id}'")
+    secret = secret_of(config)
+    if secret is None:
+        raise InvalidParameter(f"push source '{source_id}' has no secret configured; pushes are refused")
+    body = await request.read()
+    now = time.time()
+    signature = request.headers.get(SIGNATURE_HEADER)
+    verify(secret, request.headers.get(TIMESTAMP_HEADER), signature, body, now)
+    await feeds.replays.first_time(source_id, signature or "", now)
+    try:
+        outcome = await feeds.ingestor.take(config, body, request.charset)
+    except FeedError as err:
+        raise InvalidRecord(f"document refused: {err}") from err
+    except BaseException:
+        await feeds.replays.forget(source_id, signature or "")  # not taken: the sender may retry it
+        raise
+    answer = {"source": source_id, **outcome.summary(), "rejections": outcome.rejected}
+    return web.Response(status=202, body=orjson.dumps(answer), content_type="application/json")

@@ -1,0 +1,58 @@
+"""Everything feed-related one process runs, created and stopped together by the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from travel.bus import ChangeBus
+from travel.readmodel import ReadModel
+from travel.settings import Settings
+from travel.sources import Sources
+from travel.store.base import Store
+from travel.sync.health import HealthBoard, describe, staleness, utcnow
+from travel.sync.leases import make_leases
+from travel.sync.pipeline import Ingestor
+from travel.sync.scheduler import FeedScheduler
+from travel.sync.signing import ReplayGuard
+
+
+class Feeds:
+    """Sources, their health, the ingest pipeline, the poll scheduler and the push replay guard."""
+
+    def __init__(self, settings: Settings, store: Store, bus: ChangeBus, model: ReadModel, sources: Sources,
+                 on_poll: Callable[[str, str], None] | None = None) -> None:
+        self.sources = sources
+        self.model = model
+        self.health = HealthBoard(settings.redis_url)
+        self.ingestor = Ingestor(store, bus, model, self.health)
+        self.replays = ReplayGuard(settings.redis_url)
+        self.scheduler = FeedScheduler(sources, self.ingestor, self.health, make_leases(settings.redis_url), on_poll)
+        self.started = False
+
+    def start(self) -> None:
+        """Begin polling."""
+        self.scheduler.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        """Stop polling and release leases and connections."""
+        await self.scheduler.stop()
+        await self.health.close()
+        await self.replays.close()
+
+    def stale_ages(self) -> dict[str, float]:
+        """Age in seconds of the last good data of every stale source (this process's latest view)."""
+        now = utcnow()
+        out = {}
+        for config in self.sources:
+            stale, age = staleness(config, self.health.get(config.id), self.health.started, now)
+            if stale:
+                out[config.id] = round(age, 1)
+        return out
+
+    async def overview(self) -> list[dict[str, object]]:
+        """Every source's public health, with the records it has in the read model."""
+        shared = await self.health.refresh(c.id for c in self.sources)
+        counts = self.model.counts_by_source()
+        now = utcnow()
+        return [describe(c, shared[c.id], self.health.started, now, counts.get(c.id, {})) for c in self.sources]
