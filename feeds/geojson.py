@@ -84,9 +84,9 @@ def _collection(text: str) -> dict[str, Any]:
 def _shape(shape: Any) -> str:
     if shape == "Feature":
         return "a single GeoJSON Feature (wrap it in a FeatureCollection)"
-    if shape in GEOMETRY_TYPES:
+    if isinstance(shape, str) and shape in GEOMETRY_TYPES:
         return f"a bare GeoJSON {shape} geometry"
-    return f"a JSON object of type {shape!r}" if shape is not None else "a JSON object without a type"
+    return "a JSON object without a type" if shape is None else f"a JSON object of type {shape!r}"
 
 
 def _json_type(value: Any) -> str:
@@ -120,7 +120,8 @@ def _snapshot(value: Any) -> bool:
 
 def _where(n: int, feature: Any) -> str:
     fid = feature.get("id") if isinstance(feature, dict) else None
-    return f"feature {n} (id {fid})" if isinstance(fid, str | int) and str(fid).strip() else f"feature {n}"
+    named = isinstance(fid, str | int) and not isinstance(fid, bool) and str(fid).strip()
+    return f"feature {n} (id {fid})" if named else f"feature {n}"
 
 
 def _record(
