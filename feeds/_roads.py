@@ -33,6 +33,11 @@ def load_json_object(data: bytes, ctx: ParseContext, what: str) -> dict[str, Any
     return value
 
 
+def too_deep(where: str) -> str:
+    """The reason for an item nested beyond Python's recursion limit (a hostile or broken document)."""
+    return f"{where} is nested too deeply to read"
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
@@ -65,9 +70,15 @@ def opt_number(obj: dict[str, Any], key: str) -> float | None:
             value = float(value)
         except ValueError:
             raise ValueError(f"{key} {value!r} is not a number") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{key} must be a finite number, not {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} must be a number, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{key} is not a finite number")
+    return number
 
 
 def opt_dict(obj: dict[str, Any], key: str) -> dict[str, Any]:

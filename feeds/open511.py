@@ -64,6 +64,7 @@ from feeds._roads import (
     opt_str,
     req_str,
     split_road,
+    too_deep,
 )
 from feeds.base import (
     FeedError,
@@ -152,6 +153,8 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
             parsed.reject(where, validation_reason(err))
         except ValueError as err:
             parsed.reject(where, str(err))
+        except RecursionError:
+            parsed.reject(where, too_deep("the event"))
     return parsed
 
 

@@ -55,6 +55,7 @@ from feeds._roads import (
     opt_str,
     req_str,
     split_road,
+    too_deep,
 )
 from feeds.base import FeedError, ParseContext, Parsed, parse_time, validation_reason, version_of
 from travel.models import EventStatus, EventType, Restrictions, RoadEvent
@@ -143,6 +144,8 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
             parsed.reject(where, validation_reason(err))
         except ValueError as err:
             parsed.reject(where, str(err))
+        except RecursionError:
+            parsed.reject(where, too_deep("the feature"))
     return parsed
 
 

@@ -413,3 +413,21 @@ def test_mutated_events_are_kept_or_rejected_never_crash(index, key, value):
     parsed = parse(encode(doc), CTX)
     assert len(parsed.records) + len(parsed.rejected) == 4
     assert parse(encode(doc), CTX).records == parsed.records  # deterministic
+
+
+def test_absurdly_nested_xml_rejects_only_that_event():
+    deep = "<x>" * 3000 + "</x>" * 3000
+    doc = (
+        fixture("events.xml")
+        .decode()
+        .replace("<id>hngs.gov.cn/2026-1124-007</id>", f"<id>hngs.gov.cn/2026-1124-007</id>{deep}")
+    )
+    parsed = parse(doc.encode(), CTX)
+    assert len(parsed.records) == 3
+    assert str(parsed.rejected[0]) == "event 2 (id hngs.gov.cn/2026-1124-007): the event is nested too deeply to read"
+
+
+def test_a_number_too_large_for_a_float_rejects_the_event():
+    data = fixture("events.json").replace(b'"+linear_reference_km": 650.2', b'"+linear_reference_km": 1' + b"0" * 400)
+    parsed = parse(data, CTX)
+    assert parsed.rejected[0].reason == "+linear_reference_km is not a finite number"

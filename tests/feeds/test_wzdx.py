@@ -317,3 +317,10 @@ def test_mutated_features_are_kept_or_rejected_never_crash(index, path, value):
     parsed = parse(encode(doc), CTX)
     assert len(parsed.records) + len(parsed.rejected) == 2
     assert parse(encode(doc), CTX).records == parsed.records  # deterministic
+
+
+def test_a_milepost_too_large_for_a_float_rejects_the_feature():
+    data = fixture("v4_2.geojson").replace(b'"beginning_milepost": 650.2', b'"beginning_milepost": 9' + b"9" * 400)
+    parsed = parse(data, CTX)
+    assert len(parsed.records) == 1
+    assert str(parsed.rejected[0]) == "feature 1 (id hn-wz-2026-0451): beginning_milepost is not a finite number"
