@@ -12,8 +12,8 @@ examples, are in ``feeds/README.md``.
 
 * ``toll_stations`` → :class:`~travel.models.Poi` (``toll_station``), a snapshot.
 * ``sa_status`` → :class:`~feeds.base.Patch` of a service area's ``open_status``, ``status_note`` and
-  optionally ``facilities.fuel`` / ``facilities.ev_charging`` (dotted keys set one member of the
-  nested object); the ingest step applies it to the current POI. Not a snapshot.
+  optionally ``facilities`` ``{"fuel": …, "ev_charging": …}`` (the ingest step merges it into the
+  current POI's facilities, keeping the other members). Not a snapshot.
 * ``gauge_readings`` → :class:`~travel.models.GaugeReading`; the SL 323-2011 ``ST_RIVER_R`` names
   ``STCD, TM, Z, Q`` are accepted for ``gauge, observed_at, level_m, flow_m3s``. A reading's
   ``source_id`` is ``{gauge source_id}@{observed_at as YYYYMMDDTHHMMSSZ}``, stable across polls.
@@ -245,12 +245,10 @@ def _service_area_status(row: Row) -> Patch:
         "open_status": row.choice("open_status", OPEN_STATUS, required=True),
         "status_note": row.text("status_note"),
     }
-    fuel = _fuel(row)
-    if fuel is not None:
-        fields["facilities.fuel"] = fuel
-    ev_charging = row.choice("ev_charging", BOOLEANS)
-    if ev_charging is not None:
-        fields["facilities.ev_charging"] = ev_charging
+    facilities = {"fuel": _fuel(row), "ev_charging": row.choice("ev_charging", BOOLEANS)}
+    facilities = {k: v for k, v in facilities.items() if v is not None}
+    if facilities:
+        fields["facilities"] = facilities
     return Patch(Kind.POI, poi_id, fields, row.time("updated_at", required=True))
 
 

@@ -128,8 +128,8 @@ def test_service_area_status_becomes_patches_of_the_bundled_pois() -> None:
     assert xuchang.fields == {"open_status": OpenStatus.CLOSED, "status_note": "加油站检修，暂停营业至18:00"}
     assert xuchang.updated_at == datetime(2026, 1, 24, 2, 0, tzinfo=UTC)
     assert changge.fields == {"open_status": OpenStatus.PARTIAL, "status_note": "0#柴油暂缺",
-                              "facilities.fuel": ["92#", "95#"], "facilities.ev_charging": True}
-    assert luohe.fields["facilities.fuel"] == ["92#", "95#", "0#柴油"] and luohe.fields["status_note"] is None
+                              "facilities": {"fuel": ["92#", "95#"], "ev_charging": True}}
+    assert luohe.fields["facilities"]["fuel"] == ["92#", "95#", "0#柴油"] and luohe.fields["status_note"] is None
 
 
 def test_service_area_status_rejections() -> None:
