@@ -120,9 +120,7 @@ RESTRICTION_FIELDS: dict[str, str | None] = {
 STAKE_EXTENSION = "+linear_reference_km"
 
 # XML containers whose children are list items (everything else with children is an object).
-_XML_LISTS = frozenset(
-    {"events", "roads", "restrictions", "intervals", "recurring_schedules", "days", "areas", "event_subtypes"}
-)
+_XML_LISTS = frozenset({"roads", "restrictions", "intervals", "recurring_schedules", "days", "areas", "event_subtypes"})
 _LON_LAT_SRS = frozenset(
     {
         "epsg:4326",
