@@ -61,7 +61,7 @@ class Patch:
     """New values for some fields of a record another feed owns (e.g. a service area's open status).
 
     The ingest step applies it to the current record as a new version, and not at all when the
-    values are already those.
+    values are already those; nested objects (``facilities``) are merged field by field.
     """
 
     kind: Kind
@@ -219,7 +219,10 @@ def parse_time(value: str, ctx: ParseContext, what: str) -> datetime:
         if ctx.zone is None:
             raise ValueError(f"{what} {value!r} has no time zone and the source declares none")
         parsed = parsed.replace(tzinfo=ctx.zone)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as err:  # e.g. 0001-01-01T00:00+08:00
+        raise ValueError(f"{what} {value!r} is out of the supported range") from err
 
 
 def version_of(moment: datetime) -> int:
