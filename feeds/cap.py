@@ -61,8 +61,8 @@ Areas (primary info only) → ``AlertArea``:
   (a value that is not 6 digits rejects the message); every other geocode (SAME, FIPS, EMMA_ID, …)
   is ignored. altitude and ceiling are ignored.
 
-The shapes are checked once here (ranges, finiteness, GEOS validity: the same checks as
-``travel.geometry.Geometry``) and the Geometry is built without checking them a second time.
+Coordinates are range-checked here (to name latitude/longitude mix-ups); validity (GEOS) is checked
+once, by ``Geometry`` when the AlertArea is validated, on the shape built here (not rebuilt).
 
 Not used: ``source``, ``restriction``, ``addresses``, ``code``, ``note``, ``incidents``, and per
 info ``category``, ``responseType``, ``audience``, ``senderName``, ``web``, ``contact``,
@@ -116,7 +116,23 @@ MSG_TYPES = {"Alert": AlertMsgType.ALERT, "Update": AlertMsgType.UPDATE, "Cancel
 UNPUBLISHED_MSG_TYPES = frozenset({"Ack", "Error"})
 PUBLIC_SCOPES = frozenset({"Public"})
 
-EVENTS = ("大雾", "道路结冰", "暴雪", "暴雨", "雷雨大风", "大风", "高温", "寒潮", "霾", "雷电", "冰雹", "霜冻", "干旱", "台风", "沙尘暴")
+EVENTS = (
+    "大雾",
+    "道路结冰",
+    "暴雪",
+    "暴雨",
+    "雷雨大风",
+    "大风",
+    "高温",
+    "寒潮",
+    "霾",
+    "雷电",
+    "冰雹",
+    "霜冻",
+    "干旱",
+    "台风",
+    "沙尘暴",
+)
 """The warning signals (气象灾害预警信号) recognised by name."""
 
 ENGLISH_EVENTS = {
@@ -282,8 +298,14 @@ def _index(elem: Element) -> Fields:
     out: Fields = {}
     for c in elem:
         tag = c.tag
-        if type(tag) is str:  # comments and processing instructions have a function as tag
-            out.setdefault(tag[tag.find("}") + 1 :], []).append(c)
+        if type(tag) is not str:  # comments and processing instructions have a function as tag
+            continue
+        name = tag[tag.find("}") + 1 :]
+        found = out.get(name)
+        if found is None:
+            out[name] = [c]
+        else:
+            found.append(c)
     return out
 
 
@@ -370,9 +392,7 @@ def _content(infos: list[Element], ctx: ParseContext) -> dict[str, Any]:
     """The Alert's fields from its infos: the primary (first zh, else first) and the others' texts."""
     languages = [_language(i) for i in infos]
     primary = next((n for n, lang in enumerate(languages) if lang.lower().startswith("zh")), 0)
-    translations = [
-        _translation(_index(info), languages[n], n + 1) for n, info in enumerate(infos) if n != primary
-    ]
+    translations = [_translation(_index(info), languages[n], n + 1) for n, info in enumerate(infos) if n != primary]
     content = _primary(_index(infos[primary]), ctx, primary + 1)
     content["language"] = languages[primary]
     content["translations"] = translations
@@ -441,9 +461,15 @@ def _pairs(fields: Fields, name: str) -> list[tuple[str, str]]:
     """(valueName, value) of every ``name`` child (parameter, eventCode, geocode)."""
     out = []
     for elem in fields.get(name, ()):
-        sub = _index(elem)
-        key, value = _text(sub, "valueName"), _text(sub, "value")
-        if key is not None and value is not None:
+        key = value = None
+        for c in elem:
+            tag = c.tag
+            if type(tag) is str and c.text:
+                if tag.endswith("valueName"):
+                    key = c.text.strip()
+                elif tag.endswith("value"):
+                    value = c.text.strip()
+        if key and value:
             out.append((key, value))
     return out
 
@@ -555,17 +581,14 @@ def _circle(value: str) -> tuple[list[list[float]], shapely.Polygon]:
 
 
 def _ring(ring: list[list[float]], what: str) -> tuple[list[list[float]], shapely.Polygon]:
-    """Close, range-check and GEOS-check a lon/lat ring (the checks Geometry itself makes)."""
+    """Close and range-check a lon/lat ring; its shape is built here and checked by Geometry once."""
     for lon, lat in ring:
         _check_position(lon, lat, what)
     if ring and ring[0] != ring[-1]:
         ring.append(list(ring[0]))
     if len(ring) < 4:
         raise ValueError(f"{what} has {len(ring)} positions; a ring needs at least 4 (3 distinct, closed)")
-    shape = shapely.polygons(ring)
-    if not shapely.is_valid(shape):
-        raise ValueError(f"{what} is not a valid ring: {shapely.is_valid_reason(shape)}")
-    return ring, shape
+    return ring, shapely.polygons(ring)
 
 
 def _check_position(lon: float, lat: float, what: str) -> None:
@@ -583,19 +606,27 @@ def _combine(shapes: list[tuple[list[list[float]], shapely.Polygon]]) -> Geometr
         return None
     if len(shapes) == 1:
         ring, shape = shapes[0]
-        return _checked(GeometryType.POLYGON, [ring], shape)
-    multi = shapely.multipolygons([shape for _, shape in shapes])
+        return _unchecked(GeometryType.POLYGON, [ring], shape)
+    polygons = [shape for _, shape in shapes]
+    for polygon in polygons:
+        if not shapely.is_valid(polygon):  # a union would silently repair an invalid ring: refuse it first
+            raise ValueError(f"invalid Polygon: {shapely.is_valid_reason(polygon)}")
+    multi = shapely.multipolygons(polygons)
     if shapely.is_valid(multi):
-        return _checked(GeometryType.MULTIPOLYGON, [[ring] for ring, _ in shapes], multi)
+        return _unchecked(GeometryType.MULTIPOLYGON, [[ring] for ring, _ in shapes], multi)
     try:
-        union = shapely.unary_union([shape for _, shape in shapes])
+        union = shapely.unary_union(polygons)
     except shapely.errors.GEOSException as err:
         raise ValueError(f"shapes cannot be merged: {err}") from err
     return Geometry.from_shape(union)
 
 
-def _checked(kind: GeometryType, coordinates: list[Any], shape: BaseGeometry) -> Geometry:
-    """A Geometry whose shape has passed the checks above: built once, not validated twice."""
+def _unchecked(kind: GeometryType, coordinates: list[Any], shape: BaseGeometry) -> Geometry:
+    """A Geometry with its shape already built; AlertArea's validation checks it (once).
+
+    pydantic runs Geometry's after-validator on instances too, so passing this to AlertArea
+    validates it exactly once (the invalid-ring tests would fail if it did not).
+    """
     geometry = Geometry.model_construct(type=kind, coordinates=coordinates)
     geometry.__dict__["shape"] = shape
     return geometry
