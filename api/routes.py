@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
-from api.views import events, health, places, pois, sources, stream
-from travel.models import Poi, Record, RoadEvent
+from api.views import alerts, events, health, places, pois, sources, stream
+from travel.models import Alert, Poi, Record, RoadEvent
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,6 +46,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              query=events.EventsQuery, collection_of=RoadEvent),
     Endpoint("GET", "/v1/events/{id}", events.get_event, "One road event with its version history", "events",
              query=CrsQuery, feature_of=RoadEvent, errors=(400, 404, 503)),
+    Endpoint("GET", "/v1/alerts", alerts.list_alerts, "Weather-emergency alerts (预警)", "alerts",
+             query=alerts.AlertsQuery, collection_of=Alert),
+    Endpoint("GET", "/v1/alerts/{id}", alerts.get_alert, "One alert with its version history", "alerts",
+             query=CrsQuery, feature_of=Alert, errors=(400, 404, 503)),
     Endpoint("GET", "/v1/pois", pois.list_pois, "Points of interest", "pois",
              query=pois.PoisQuery, collection_of=Poi),
     Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",

@@ -13,6 +13,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
 from travel.errors import InvalidParameter
 from travel.linref import LinearReferencer, Located
 from travel.models import Alert, Direction, Kind, Poi, Record, RoadEvent, RoadSection
@@ -73,9 +77,7 @@ class Linker:
         return revised(record, update) if update else record
 
     def _link_alert(self, alert: Alert) -> Alert:
-        """The roads crossing the alert's areas (admin areas stand in for areas given by code only)."""
-        if alert.roads:
-            return alert
+        """The alert's footprint (its areas; admin areas stand in for codes given alone) and the roads in it."""
         shapes = [a.geometry.shape for a in alert.areas if a.geometry is not None]
         codes = {c for a in alert.areas if a.geometry is None for c in a.admin_codes}
         if codes:
@@ -83,16 +85,27 @@ class Linker:
             shapes.extend(r.geometry.shape for r in admin if getattr(r, "code", None) in codes and r.geometry)
         if not shapes:
             return alert
+        footprint = shapely.union_all(shapes)
+        update: dict[str, Any] = {}
+        if alert.geometry is None and not footprint.is_empty:
+            update["geometry"] = mapping(footprint)
+        if not alert.roads:
+            roads = self._roads_in(footprint)
+            if roads:
+                update["roads"] = roads
+        return revised(alert, update) if update else alert
+
+    def _roads_in(self, area: BaseGeometry) -> list[str]:
         sections = self._model.view(Kind.ROAD_SECTION)
         roads: set[str] = set()
-        for area in shapes:
-            for section_id in sections.index.in_bbox(*area.bounds):
-                section = sections.records[section_id]
-                if isinstance(section, RoadSection) and section.road not in roads and area.intersects(
-                    section.geometry.shape
-                ):
-                    roads.add(section.road)
-        return revised(alert, {"roads": sorted(roads)}) if roads else alert
+        candidates = sections.index.in_bbox(*area.bounds)
+        for section_id in candidates:
+            section = sections.records[section_id]
+            if isinstance(section, RoadSection) and section.road not in roads and area.intersects(
+                section.geometry.shape
+            ):
+                roads.add(section.road)
+        return sorted(roads)
 
 
 def revised(record: Record, update: dict[str, Any]) -> Record:

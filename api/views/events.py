@@ -8,11 +8,8 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import AwareDatetime, Field
 
-from api.geojson import feature
-from api.keys import READ_MODEL, STORE
-from api.params import ActiveFilter, CrsQuery, SpatialQuery, csv_of, parse_query
-from api.views.lists import list_features
-from travel.errors import NotFound
+from api.params import ActiveFilter, SpatialQuery, csv_of
+from api.views.lists import feature_with_history, list_features
 from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
 
 MAX_AGE_S = 10
@@ -62,18 +59,4 @@ async def list_events(request: web.Request) -> web.Response:
 
 async def get_event(request: web.Request) -> web.Response:
     """GET /v1/events/{id} — one event (current version) with every version it has had."""
-    q = parse_query(request, CrsQuery)
-    event_id = request.match_info["id"]
-    view = request.app[READ_MODEL].view(Kind.EVENT)
-    history = await request.app[STORE].history(Kind.EVENT, event_id)
-    if not history:
-        raise NotFound(f"no road event with id '{event_id}'")
-    current = view.records.get(event_id)
-    if current is None or current.version < history[-1].version:
-        current = history[-1]
-    versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
-    return web.Response(
-        body=feature(view, current, q.crs, extra={"history": versions}),
-        content_type="application/geo+json",
-        headers={"Cache-Control": f"public, max-age={MAX_AGE_S}"},
-    )
+    return await feature_with_history(request, Kind.EVENT, "road event", MAX_AGE_S)

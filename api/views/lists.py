@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from api.geojson import feature_collection
-from api.keys import READ_MODEL
-from api.params import SpatialQuery, parse_query
+from api.geojson import feature, feature_collection
+from api.keys import READ_MODEL, STORE
+from api.params import CrsQuery, SpatialQuery, parse_query
+from travel.errors import NotFound
 from travel.models import Kind, Record
 from travel.readmodel import KindView
 from travel.selection import select
@@ -68,3 +69,22 @@ async def list_features(
     hits = select(view, bbox=q.bbox, near=near, keep=keep(q), order=order, limit=q.limit)
     body = feature_collection(view, hits, q.crs, {"count": len(hits), "limit": q.limit})
     return geojson_response(body, etag, max_age)
+
+
+async def feature_with_history(request: web.Request, kind: Kind, label: str, max_age: int) -> web.Response:
+    """One record (current version) as a Feature with every version it has had under ``history``."""
+    q = parse_query(request, CrsQuery)
+    record_id = request.match_info["id"]
+    view = request.app[READ_MODEL].view(kind)
+    history = await request.app[STORE].history(kind, record_id)
+    if not history:
+        raise NotFound(f"no {label} with id '{record_id}'")
+    current = view.records.get(record_id)
+    if current is None or current.version < history[-1].version:
+        current = history[-1]
+    versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
+    return web.Response(
+        body=feature(view, current, q.crs, extra={"history": versions}),
+        content_type="application/geo+json",
+        headers={"Cache-Control": f"public, max-age={max_age}"},
+    )

@@ -93,7 +93,9 @@ class Ingestor:
     async def _commit(self, config: SourceConfig, parsed: Parsed, now: datetime) -> Outcome:
         rejected = [str(r) for r in parsed.rejected]
         records = _latest(self.linker.link(parsed.records))
-        ends = await self._references(records)
+        superseded = await self._references(records)
+        records = [r for r in records if r.id not in superseded or r.kind is not Kind.ALERT]
+        ends = list(superseded.values())
         if parsed.snapshot and not rejected:
             ends += await self._absent(config, records, now)
         elif parsed.snapshot:
@@ -102,23 +104,28 @@ class Ingestor:
         report = await commit(self.store, self.bus, [*records, *ends, *patched])
         return Outcome(report, rejected, ended=len(ends), patched=len(patched))
 
-    async def _references(self, records: list[Record]) -> list[Record]:
-        """Alerts ended by the Updates and Cancels among ``records``."""
+    async def _references(self, records: list[Record]) -> dict[str, Record]:
+        """Alerts ended by the Updates and Cancels among ``records``, by id, oldest message first.
+
+        A referenced alert may be in the same document (a CAP feed lists a whole Alert → Update →
+        Cancel chain), so the document is searched before the store.
+        """
+        in_document = {r.id: r for r in records if isinstance(r, Alert)}
+        chain = sorted((a for a in in_document.values() if a.msg_type is not AlertMsgType.ALERT),
+                       key=lambda a: a.sent)
         ended: dict[str, Record] = {}
-        for alert in records:
-            if not isinstance(alert, Alert) or alert.msg_type is AlertMsgType.ALERT:
-                continue
+        for alert in chain:
             for reference in alert.references:
                 parts = reference.split(",")
                 if len(parts) != 3:
                     continue
                 target = f"{alert.source}:{parts[1]}"
-                current = ended.get(target) or await self.store.get(Kind.ALERT, target)
+                current = ended.get(target) or in_document.get(target) or await self.store.get(Kind.ALERT, target)
                 if not isinstance(current, Alert) or not current.active or target == alert.id:
                     continue
                 how = {"cancelled": True} if alert.msg_type is AlertMsgType.CANCEL else {"superseded_by": alert.id}
                 ended[target] = _next_version(current, how, alert.updated_at)
-        return list(ended.values())
+        return ended
 
     async def _absent(self, config: SourceConfig, records: list[Record], now: datetime) -> list[Record]:
         """Events and alerts of ``config`` still active in the store but absent from this snapshot."""
