@@ -58,11 +58,14 @@ detail, ``Itinerary``/``Area`` locations beyond the first geometry found in them
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from pydantic import ValidationError
 
@@ -70,6 +73,7 @@ from feeds.base import (
     FeedError,
     ParseContext,
     Parsed,
+    check_size,
     local,
     namespace,
     parse_time,
@@ -160,9 +164,6 @@ _SUBTYPE_LABELS: dict[str, str] = {
 }
 """Chinese words for the sub-type enumerations that refine a label (management, weather, surface)."""
 
-_SUBTYPE_ELEMENTS = frozenset(
-    {"roadOrCarriagewayOrLaneManagementType", "poorEnvironmentType", "weatherRelatedRoadConditionType"}
-)
 
 _SEVERITY: dict[str, Severity] = {
     "none": Severity.MINOR,
@@ -228,9 +229,30 @@ _SNAPSHOT_METHODS = frozenset({"snapshot", "allElementUpdate"})
 
 _ROAD_WORDS = re.compile(r"^\s*([GSXYZ][0-9]{1,4})(?![0-9A-Za-z])\s*(.*?)\s*$", re.S)
 
-_LOCATION_ELEMENTS = frozenset({"groupOfLocations", "locationReference"})
 
+_UTF8_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']utf-?8[\"']", re.I)
+_ANY_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=", re.I)
+
+_MAX_CACHED_TAGS = 4096
 _names: dict[str, str] = {}
+
+
+class _TagTable(dict[str, Any]):
+    """Full tag (``{namespace}name``) → what to do with it, filled from local names on first sight.
+
+    Documents repeat a few hundred tags many thousand times: one dict lookup per element, with no
+    namespace splitting, is what keeps the reader fast.
+    """
+
+    def __init__(self, by_name: dict[str, Any]) -> None:
+        super().__init__()
+        self.by_name = by_name
+
+    def __missing__(self, tag: str) -> Any:
+        value = self.by_name.get(local(tag))
+        if len(self) < _MAX_CACHED_TAGS:
+            self[tag] = value
+        return value
 
 
 def _name(tag: str) -> str:
@@ -239,7 +261,7 @@ def _name(tag: str) -> str:
         return _names[tag]
     except KeyError:
         name = local(tag)
-        if len(_names) < 4096:
+        if len(_names) < _MAX_CACHED_TAGS:
             _names[tag] = name
         return name
 
@@ -292,7 +314,29 @@ def _multilingual(elem: Element) -> str | None:
 # --------------------------------------------------------------------------- document level
 def parse(data: bytes, ctx: ParseContext) -> Parsed:
     """Read a DATEX II v2/v3 SituationPublication: one RoadEvent per situationRecord."""
-    root = parse_xml(data)
+    with _cyclic_gc_paused():
+        return _parse(data, ctx)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while a document is read.
+
+    A snapshot builds hundreds of thousands of elements and records, none in reference cycles; the
+    collector would rescan the growing heap many times over (half the parse time of a 10,000-record
+    snapshot). It is switched back on afterwards only if it was on before.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(data: bytes, ctx: ParseContext) -> Parsed:
+    root = _read_xml(data)
     publications, snapshot = _publications(root)
     parsed = Parsed(snapshot=snapshot)
     seen: set[str] = set()
@@ -310,6 +354,29 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
                     position += 1
                     _add_record(parsed, item, overall, ctx, seen, position)
     return parsed
+
+
+def _read_xml(data: bytes) -> Element:
+    """The document tree, through the C parser when that is provably as safe as ``parse_xml``.
+
+    ``parse_xml`` (defusedxml) runs the pure-Python expat callbacks, about twice as slow as the C
+    tree builder on a multi-megabyte snapshot. Entity bombs and external references need a
+    ``<!DOCTYPE``; without one, in plain UTF-8 (no NUL bytes, so no UTF-16/32 that would hide it),
+    the C parser is used. Everything else, and every document it refuses, goes through
+    ``parse_xml``, which words the error or reads the declared GBK.
+    """
+    check_size(data)
+    plain_utf8 = b"\x00" not in data and (
+        _UTF8_DECLARATION.match(data) is not None or _ANY_DECLARATION.match(data) is None
+    )
+    if plain_utf8 and b"<!DOCTYPE" not in data:
+        parser = XMLParser()
+        try:
+            parser.feed(data)
+            return parser.close()
+        except ParseError:
+            pass
+    return parse_xml(data)
 
 
 def _publications(root: Element) -> tuple[list[Element], bool]:
@@ -374,7 +441,7 @@ def _add_record(
 
 # --------------------------------------------------------------------------- record level
 class _Record:
-    """What one pass over a situationRecord's children collects."""
+    """What one pass over a situationRecord's children collects (texts, converted later)."""
 
     __slots__ = (
         "comment",
@@ -400,50 +467,27 @@ class _Record:
         self.comment: str | None = None
         self.location: _Location | None = None
         self.subtype: str | None = None
-        self.lanes_restricted: float | None = None
-        self.speed: float | None = None
+        self.lanes_restricted: str | None = None
+        self.speed: str | None = None
 
-    def read(self, record: Element) -> None:
-        """Collect the record's fields from its direct children (and the few nested groups)."""
-        for elem in record:
-            name = _name(elem.tag)
-            if name == "situationRecordVersionTime":
-                self.version_time = _text(elem)
-            elif name == "situationRecordCreationTime":
-                self.created = _text(elem)
-            elif name == "severity":
-                self.severity = _text(elem)
-            elif name == "validity":
-                self._read_validity(elem)
-            elif name == "generalPublicComment":
+    def read(self, parent: Element) -> None:
+        """Collect the fields from ``parent``'s children, descending into the groups that hold some."""
+        tags = _RECORD_TAGS
+        for elem in parent:
+            action = tags[elem.tag]
+            if action is None:
+                continue
+            if action is _GROUP:
+                self.read(elem)
+            elif action is _COMMENT:
                 if self.comment is None:
                     self.comment = _comment(elem)
-            elif name in _LOCATION_ELEMENTS:
+            elif action is _LOCATION:
                 if self.location is None:
                     self.location = _Location(elem)
-            elif name in _SUBTYPE_ELEMENTS:
-                self.subtype = _text(elem)
-            elif name == "impact":
-                self._read_impact(elem)
-            elif name == "numberOfLanesRestricted":
-                self.lanes_restricted = _number(_text(elem), name)
-            elif name == "temporarySpeedLimit":
-                self.speed = _number(_text(elem), name)
-
-    def _read_validity(self, validity: Element) -> None:
-        for elem in validity.iter():
-            name = _name(elem.tag)
-            if name == "validityStatus":
-                self.validity = _text(elem)
-            elif name == "overallStartTime":
-                self.start = _text(elem)
-            elif name == "overallEndTime":
-                self.end = _text(elem)
-
-    def _read_impact(self, impact: Element) -> None:
-        for elem in impact:
-            if _name(elem.tag) == "numberOfLanesRestricted":
-                self.lanes_restricted = _number(_text(elem), "numberOfLanesRestricted")
+            else:
+                value = elem.text
+                setattr(self, action, value.strip() or None if value else None)
 
 
 def _comment(general: Element) -> str | None:
@@ -485,11 +529,11 @@ def _record_fields(record: Element, record_id: str, overall: str | None, ctx: Pa
         "description": _description(rec, loc, kind, event_type),
     }
     fields.update(loc.fields())
-    lanes = _lanes(loc.lanes, rec.lanes_restricted)
+    lanes = _lanes(loc.lanes, _number(rec.lanes_restricted, "numberOfLanesRestricted"))
     if lanes:
         fields["lanes_affected"] = lanes
     if rec.speed is not None:
-        fields["reduced_speed_kmh"] = rec.speed
+        fields["reduced_speed_kmh"] = _float(rec.speed, "temporarySpeedLimit")
     return fields
 
 
@@ -585,19 +629,21 @@ class _Location:
 
     # ----------------------------------------------------------------- reading
     def _walk(self, root: Element) -> None:
-        points: dict[str, list[float | None]] = self._point_slot
+        tags = _LOCATION_TAGS
+        points = self._point_slot
         current: list[float | None] | None = None
         for elem in root.iter():
-            name = _name(elem.tag)
-            handler = _LOCATION_HANDLERS.get(name)
-            if handler is not None:
+            action = tags[elem.tag]
+            if action is None:
+                continue
+            kind = type(action)
+            if kind is tuple:
+                handler, name = action
                 handler(self, elem, name)
-            elif name in _POINT_CONTAINERS:
-                current = points.setdefault(_POINT_CONTAINERS[name], [None, None])
-            elif name == "latitude" and current is not None:
-                current[0] = _number(_text(elem), "latitude")
-            elif name == "longitude" and current is not None:
-                current[1] = _number(_text(elem), "longitude")
+            elif kind is str:
+                current = points.setdefault(action, [None, None])
+            elif current is not None:  # 0: latitude, 1: longitude of the current point
+                current[action] = _number(_text(elem), _AXES[action])
 
     def _road_number(self, elem: Element, name: str) -> None:
         value = _text(elem)
@@ -780,6 +826,8 @@ def _alertc_text(codes: dict[str, str]) -> str | None:
     return " ".join(parts)
 
 
+_AXES = ("latitude", "longitude")
+
 _POINT_CONTAINERS: dict[str, str] = {
     "pointByCoordinates": "point",
     "linearCoordinatesStartPoint": "start",
@@ -788,7 +836,7 @@ _POINT_CONTAINERS: dict[str, str] = {
 }
 """Elements whose latitude/longitude (directly or in ``pointCoordinates``) fill one geometry slot."""
 
-_LOCATION_HANDLERS = {
+_LOCATION_HANDLERS: dict[str, Any] = {
     "roadNumber": _Location._road_number,
     "roadName": _Location._road_name,
     "fromPoint": _Location._stake_container,
@@ -822,3 +870,38 @@ _LOCATION_HANDLERS = {
     "alertCLocationName": _Location._descriptor,
 }
 """Location element → what reading it does."""
+
+_LOCATION_TAGS = _TagTable(
+    {
+        **{name: (handler, name) for name, handler in _LOCATION_HANDLERS.items()},
+        **_POINT_CONTAINERS,
+        "latitude": 0,
+        "longitude": 1,
+    }
+)
+"""Location tag → a (handler, name) pair, a point slot to fill, or a coordinate axis."""
+
+_GROUP, _COMMENT, _LOCATION = object(), object(), object()
+
+_RECORD_TAGS = _TagTable(
+    {
+        "situationRecordVersionTime": "version_time",
+        "situationRecordCreationTime": "created",
+        "severity": "severity",
+        "validityStatus": "validity",
+        "overallStartTime": "start",
+        "overallEndTime": "end",
+        "numberOfLanesRestricted": "lanes_restricted",
+        "temporarySpeedLimit": "speed",
+        "roadOrCarriagewayOrLaneManagementType": "subtype",
+        "poorEnvironmentType": "subtype",
+        "weatherRelatedRoadConditionType": "subtype",
+        "validity": _GROUP,
+        "validityTimeSpecification": _GROUP,
+        "impact": _GROUP,
+        "generalPublicComment": _COMMENT,
+        "groupOfLocations": _LOCATION,
+        "locationReference": _LOCATION,
+    }
+)
+"""situationRecord tag → the _Record attribute its text fills, or a group to read."""
