@@ -54,7 +54,7 @@ Areas (primary info only) → ``AlertArea``:
   non-finite coordinate, or an invalid (self-intersecting, zero-area) ring rejects the message,
   naming the area.
 - ``<circle>`` "lat,lon radius_km" → a 64-vertex geodesic polygon (WGS84, ``pyproj.Geod``),
-  vertices rounded to 1e-7°; a circle crossing the antimeridian or a pole is refused as invalid.
+  vertices rounded to 1e-7°; a circle crossing the antimeridian or a pole is refused.
 - Several shapes in one area → a MultiPolygon, or their union when they overlap or touch
   (``unary_union``: a Polygon when they merge into one).
 - ``<geocode>`` under a valueName like GB/T2260, ADCODE, admin_code, 行政区划代码 → ``admin_codes``
@@ -599,6 +599,8 @@ def _circle(value: str) -> Ring:
         raise ValueError(f"circle radius {parts[1]} km is not a positive distance")
     n = CIRCLE_VERTICES
     lons, lats, _ = _GEOD.fwd(np.full(n, lon), np.full(n, lat), _AZIMUTHS, np.full(n, radius_km * 1000.0))
+    if np.ptp(lons) > 180.0:  # wrapped at ±180°: as lon/lat it would span the other way round the globe
+        raise ValueError("circle crosses the antimeridian or a pole")
     ring = np.column_stack((lons, lats)).round(COORDINATE_DIGITS).tolist()
     return _ring(ring, "circle")
 

@@ -315,6 +315,9 @@ def area_with(shape: str, codes: str = "") -> str:
         (area_with("<polygon>34.7,113.6 34.8,nan 34.6,113.7</polygon>"), "polygon has a non-finite coordinate"),
         (area_with("<circle>34.7,113.6 0</circle>"), "circle radius 0 km is not a positive distance"),
         (area_with("<circle>34.7 113.6 5</circle>"), "circle '34.7 113.6 5' is not 'lat,lon radius_km'"),
+        (area_with("<circle>34.7,179.99 100</circle>"), "circle crosses the antimeridian or a pole"),
+        (area_with("<circle>95,113.6 5</circle>"), "circle centre latitude 95.0 is outside [-90, 90]"),
+        (area_with("<circle>89.9,113.6 100</circle>"), "circle crosses the antimeridian or a pole"),
         (
             area_with("<polygon>34.7,113.6 34.8,113.7</polygon><circle>34.7,113.6 5</circle>"),
             "polygon has 3 positions; a ring needs at least 4 (3 distinct, closed)",
