@@ -31,7 +31,7 @@ Alert, ``language`` = its language. Every other info contributes only its texts,
 Chinese warning signals (气象灾害预警信号), read from the primary info:
 
 - event: an ``eventCode`` named CN-WARNING-TYPE (also ``warning_type`` / 预警类型) whose value is
-  one of ``EVENT_CODES`` (GB/T 35561 weather codes, e.g. 11B17 大雾), optionally followed by a
+  one of ``EVENT_CODES`` (national event-classification weather codes, e.g. 11B17 大雾), optionally followed by a
   level digit 1–4 (``11B17`` / ``11B173`` / ``11B17-3``; 1 red … 4 blue, as 预警级别 I–IV); else
   the first of ``EVENTS`` named in the ``<event>`` text, then in the headline (the longest name
   wins where they overlap: 雷雨大风 before 大风); a few English event names (``ENGLISH_EVENTS``)
@@ -178,7 +178,8 @@ EVENT_CODES = {
     "11B21": "道路结冰",
     "11B22": "干旱",
 }
-"""CN-WARNING-TYPE eventCode values (GB/T 35561 natural-disaster weather codes) → event."""
+"""CN-WARNING-TYPE eventCode values → event: the meteorological-disaster codes (11B..) of the national
+emergency-event classification as this parser accepts them; any other code falls back to the texts."""
 
 EVENT_CODE_NAMES = frozenset({"cnwarningtype", "warningtype", "预警类型"})
 COLOUR_PARAMETER_NAMES = frozenset(
