@@ -208,8 +208,10 @@ class Story:
 
     def _datex2_accident(self, cycle: int) -> str:
         location = (
-            '<sit:locationReference xsi:type="loc:PointLocation"><loc:pointByCoordinates><loc:pointCoordinates>'
-            "<loc:latitude>34.7289</loc:latitude><loc:longitude>113.0702</loc:longitude>"
+            '<sit:locationReference xsi:type="loc:PointLocation">'
+            "<loc:roadInformation><loc:roadName>连霍高速</loc:roadName><loc:roadNumber>G30</loc:roadNumber>"
+            "</loc:roadInformation><loc:pointByCoordinates><loc:pointCoordinates>"
+            "<loc:latitude>34.74545</loc:latitude><loc:longitude>113.10620</loc:longitude>"
             "</loc:pointCoordinates></loc:pointByCoordinates></sit:locationReference>"
         )
         return self._datex2_situation(
@@ -281,6 +283,7 @@ class Simulator:
         self._documents: dict[str, Document] = {}
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.advance()
 
     def advance(self) -> int:
@@ -308,6 +311,7 @@ class Simulator:
 
     async def stop(self) -> None:
         """Stop serving."""
+        self._stopping.set()
         if self._ticker is not None:
             self._ticker.cancel()
         if self._runner is not None:
@@ -340,7 +344,7 @@ class Simulator:
         self.requests[path] = self.requests.get(path, 0) + 1
         fault = self.faults.get(path)
         if fault is Fault.HANG:
-            await asyncio.sleep(3600)
+            await self._stopping.wait()  # until the client gives up or the simulator stops
         if fault is Fault.ERROR:
             return web.Response(status=500, text="Internal Server Error")
         if fault is Fault.HTML:
