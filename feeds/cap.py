@@ -31,9 +31,9 @@ Alert, ``language`` = its language. Every other info contributes only its texts,
 Chinese warning signals (气象灾害预警信号), read from the primary info:
 
 - event: an ``eventCode`` named CN-WARNING-TYPE (also ``warning_type`` / 预警类型) whose value is
-  one of ``EVENT_CODES`` (national event-classification weather codes, e.g. 11B17 大雾), optionally followed by a
-  level digit 1–4 (``11B17`` / ``11B173`` / ``11B17-3``; 1 red … 4 blue, as 预警级别 I–IV); else
-  the first of ``EVENTS`` named in the ``<event>`` text, then in the headline (the longest name
+  one of ``EVENT_CODES`` (national event-classification weather codes, e.g. 11B17 大雾),
+  optionally followed by a level digit 1–4 (``11B17`` / ``11B173`` / ``11B17-3``; 1 red … 4 blue,
+  as 预警级别 I–IV); else the first of ``EVENTS`` named in the ``<event>`` text, then in the headline (the longest name
   wins where they overlap: 雷雨大风 before 大风); a few English event names (``ENGLISH_EVENTS``)
   are understood too. A recognised event sets ``event`` to the bare zh name (大雾); otherwise
   ``event`` is the ``<event>`` text as given.
