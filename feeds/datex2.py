@@ -285,11 +285,11 @@ def _number(value: str | None, what: str) -> float | None:
 
 
 def _float(value: str, what: str) -> float:
-    """A finite number; ValueError naming the element otherwise."""
+    """A finite number (surrounding blanks allowed); ValueError naming the element otherwise."""
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a number") from None
+        raise ValueError(f"{what} {value.strip()!r} is not a number") from None
     if not math.isfinite(number):
         raise ValueError(f"{what} {value!r} is not a finite number")
     return number
@@ -297,18 +297,20 @@ def _float(value: str, what: str) -> float:
 
 def _multilingual(elem: Element) -> str | None:
     """The Chinese value of a DATEX II MultilingualString (``values/value[@lang]``), else the first one."""
-    direct = _text(elem)
     first = None
     for value in elem.iter():
-        if value is elem or _name(value.tag) != "value":
+        words = value.text
+        if words is None or not _VALUE_TAGS[value.tag]:
             continue
-        words = _text(value)
-        if words is None:
+        words = words.strip()
+        if not words:
             continue
-        if (value.get("lang") or "").lower().startswith("zh"):
+        lang = value.get("lang")
+        if lang and lang[:2].lower() == "zh":
             return words
-        first = first or words
-    return first or direct
+        if first is None:
+            first = words
+    return first or _text(elem)
 
 
 # --------------------------------------------------------------------------- document level
@@ -432,7 +434,7 @@ def _add_record(
         return
     seen.add(record_id)
     try:
-        parsed.records.append(RoadEvent(**_record_fields(record, record_id, overall, ctx)))
+        parsed.records.append(RoadEvent.model_validate(_record_fields(record, record_id, overall, ctx)))
     except ValidationError as err:
         parsed.reject(where, validation_reason(err))
     except ValueError as err:
@@ -524,11 +526,13 @@ def _record_fields(record: Element, record_id: str, overall: str | None, ctx: Pa
         "type": event_type,
         "severity": _severity(rec.severity or overall),
         "status": _status(rec.validity, start, end, ctx.received_at),
-        "start_time": start,
-        "expected_end": end,
         "description": _description(rec, loc, kind, event_type),
     }
-    fields.update(loc.fields())
+    if start is not None:
+        fields["start_time"] = start
+    if end is not None:
+        fields["expected_end"] = end
+    loc.fill(fields)
     lanes = _lanes(loc.lanes, _number(rec.lanes_restricted, "numberOfLanesRestricted"))
     if lanes:
         fields["lanes_affected"] = lanes
@@ -643,7 +647,8 @@ class _Location:
             elif kind is str:
                 current = points.setdefault(action, [None, None])
             elif current is not None:  # 0: latitude, 1: longitude of the current point
-                current[action] = _number(_text(elem), _AXES[action])
+                value = elem.text
+                current[action] = _float(value, _AXES[action]) if value else None
 
     def _road_number(self, elem: Element, name: str) -> None:
         value = _text(elem)
@@ -737,9 +742,8 @@ class _Location:
             self.words.append(words)
 
     # ----------------------------------------------------------------- output
-    def fields(self) -> dict[str, Any]:
-        """The RoadEvent fields this location gives (only the ones it has)."""
-        out: dict[str, Any] = {}
+    def fill(self, out: dict[str, Any]) -> None:
+        """Add the RoadEvent fields this location gives (only the ones it has)."""
         geometry = self._geometry()
         if geometry is not None:
             out["geometry"] = geometry
@@ -751,14 +755,15 @@ class _Location:
             out["direction"] = self.direction
         if self.direction_text:
             out["direction_text"] = self.direction_text
-        if self.start_stake is not None:
-            out["start_stake_m"] = self.start_stake
-            if self.end_stake is not None:
-                out["end_stake_m"] = self.end_stake
+        start = self.start_stake
+        if start is not None:
+            out["start_stake_m"] = start
+            end = self.end_stake
+            if end is not None:
+                out["end_stake_m"] = end
         words = self.location_text
         if words:
             out["location_text"] = words
-        return out
 
     @property
     def start_stake(self) -> float | None:
@@ -773,6 +778,8 @@ class _Location:
     @property
     def location_text(self) -> str | None:
         """The source's location words plus a readable AlertC reference."""
+        if not self.words and not self.alertc:
+            return None
         parts = list(dict.fromkeys(self.words))
         alertc = _alertc_text(self.alertc)
         if alertc:
@@ -880,6 +887,9 @@ _LOCATION_TAGS = _TagTable(
     }
 )
 """Location tag → a (handler, name) pair, a point slot to fill, or a coordinate axis."""
+
+_VALUE_TAGS = _TagTable({"value": True})
+"""The tags of the texts in a MultilingualString."""
 
 _GROUP, _COMMENT, _LOCATION = object(), object(), object()
 
