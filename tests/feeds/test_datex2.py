@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -497,3 +498,46 @@ def test_mutated_fixtures_raise_only_feed_error(data: bytes, edits: list[tuple[i
 def test_arbitrary_bytes_raise_only_feed_error(data: bytes) -> None:
     with contextlib.suppress(FeedError):
         parse(data, CTX)
+
+
+TEXT_NODE = re.compile(rb">([^<>]+)<")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FIXTURE_BYTES), st.data())
+def test_any_element_text_raises_only_feed_error_or_rejects(data: bytes, draw: st.DataObject) -> None:
+    texts = list(TEXT_NODE.finditer(data))
+    chosen = draw.draw(st.sets(st.integers(min_value=0, max_value=len(texts) - 1), min_size=1, max_size=3))
+    for index in sorted(chosen, reverse=True):  # from the end, so earlier offsets stay valid
+        match = texts[index]
+        value = draw.draw(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12))
+        escaped = value.replace("&", "&amp;").replace("<", "&lt;").encode()
+        data = data[: match.start(1)] + escaped + data[match.end(1) :]
+    try:
+        parsed = parse(data, CTX)
+    except FeedError:
+        return
+    assert len(parsed.records) + len(parsed.rejected) <= 4
+    assert all(r.where.startswith("situationRecord") for r in parsed.rejected)
+
+
+def synthetic_snapshot(n: int) -> bytes:
+    """A v2 snapshot of ``n`` records cycling through the fixture's kinds (for the fast-path checks)."""
+    kinds = [("Accident", point("34.7468", "112.9855")), ("MaintenanceWorks", ""), ("AbnormalTraffic", ROAD_G30)]
+    records = [
+        record(f"HN-{i:05d}", kind=kinds[i % 3][0], severity="medium", location=kinds[i % 3][1]) for i in range(n)
+    ]
+    return v2(*records)
+
+
+def test_fast_reader_agrees_with_the_hardened_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.datex2 as datex2
+
+    for data in [*FIXTURE_BYTES, synthetic_snapshot(300)]:
+        fast = parse(data, CTX)
+        with monkeypatch.context() as m:
+            m.setattr(datex2, "XMLParser", None)  # any use of the C reader would now fail
+            m.setattr(datex2, "_UTF8_DECLARATION", re.compile(b"(?!)"))
+            m.setattr(datex2, "_ANY_DECLARATION", re.compile(b""))
+            assert parse(data, CTX) == fast
+    assert len(fast.records) == 300 and len({r.id for r in fast.records}) == 300
