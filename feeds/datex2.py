@@ -472,24 +472,26 @@ class _Record:
         self.lanes_restricted: str | None = None
         self.speed: str | None = None
 
-    def read(self, parent: Element) -> None:
-        """Collect the fields from ``parent``'s children, descending into the groups that hold some."""
+    def read(self, record: Element) -> None:
+        """Collect the fields from the record's children, descending into the groups that hold some."""
         tags = _RECORD_TAGS
-        for elem in parent:
-            action = tags[elem.tag]
-            if action is None:
-                continue
-            if action is _GROUP:
-                self.read(elem)
-            elif action is _COMMENT:
-                if self.comment is None:
-                    self.comment = _comment(elem)
-            elif action is _LOCATION:
-                if self.location is None:
-                    self.location = _Location(elem)
-            else:
-                value = elem.text
-                setattr(self, action, value.strip() or None if value else None)
+        pending = [record]  # a stack, not recursion: nesting depth is the document's to choose
+        while pending:
+            for elem in pending.pop():
+                action = tags[elem.tag]
+                if action is None:
+                    continue
+                if action is _GROUP:
+                    pending.append(elem)
+                elif action is _COMMENT:
+                    if self.comment is None:
+                        self.comment = _comment(elem)
+                elif action is _LOCATION:
+                    if self.location is None:
+                        self.location = _Location(elem)
+                else:
+                    value = elem.text
+                    setattr(self, action, value.strip() or None if value else None)
 
 
 def _comment(general: Element) -> str | None:
@@ -729,6 +731,8 @@ class _Location:
             return
         if name == "specificLocation":
             name = self._alertc_role
+        elif name == "offsetDistance":
+            name = f"{self._alertc_role} offset"
         elif name == "alertCDirectionCoded" and value == "both" and self.direction is Direction.UNKNOWN:
             self.direction = Direction.BOTH  # both ways is both ways whichever way the table counts
         self.alertc.setdefault(name, value)
@@ -816,20 +820,19 @@ def _lon_lat(point: list[float | None]) -> list[float]:
 
 
 def _alertc_text(codes: dict[str, str]) -> str | None:
-    """``AlertC 位置表 41（版本 2.0） 主位置码 12360 次位置码 12345 双向 偏移 200 米`` from the codes."""
+    """``AlertC 位置表 41（版本 2.0） 主位置码 12360（偏移 200 米） 次位置码 12345 双向`` from the codes."""
     if "primary" not in codes:
         return None
     table = codes.get("alertCLocationTableNumber", "?")
     version = codes.get("alertCLocationTableVersion")
-    parts = [f"AlertC 位置表 {table}" + (f"（版本 {version}）" if version else ""), f"主位置码 {codes['primary']}"]
-    if "secondary" in codes:
-        parts.append(f"次位置码 {codes['secondary']}")
+    parts = [f"AlertC 位置表 {table}" + (f"（版本 {version}）" if version else "")]
+    for role, label in (("primary", "主位置码"), ("secondary", "次位置码")):
+        if role in codes:
+            offset = codes.get(f"{role} offset")
+            parts.append(f"{label} {codes[role]}" + (f"（偏移 {offset} 米）" if offset else ""))
     direction = codes.get("alertCDirectionCoded")
     if direction:
         parts.append(_ALERTC_DIRECTION.get(direction, direction))
-    offset = codes.get("offsetDistance")
-    if offset:
-        parts.append(f"偏移 {offset} 米")
     return " ".join(parts)
 
 

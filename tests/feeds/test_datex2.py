@@ -541,3 +541,25 @@ def test_fast_reader_agrees_with_the_hardened_one(monkeypatch: pytest.MonkeyPatc
             m.setattr(datex2, "_ANY_DECLARATION", re.compile(b""))
             assert parse(data, CTX) == fast
     assert len(fast.records) == 300 and len({r.id for r in fast.records}) == 300
+
+
+def test_alertc_method4_offsets_in_location_text() -> None:
+    loc = (
+        '<alertCPoint xsi:type="AlertCMethod4Point"><alertCLocationCountryCode>C</alertCLocationCountryCode>'
+        "<alertCLocationTableNumber>41</alertCLocationTableNumber>"
+        "<alertCDirection><alertCDirectionCoded>positive</alertCDirectionCoded></alertCDirection>"
+        "<alertCMethod4PrimaryPointLocation><alertCLocation><specificLocation>20415</specificLocation>"
+        "</alertCLocation><offsetDistance><offsetDistance>350</offsetDistance></offsetDistance>"
+        "</alertCMethod4PrimaryPointLocation></alertCPoint>"
+    )
+    (event,) = parse(v2(record(location=loc)), CTX).records
+    assert event.geometry is None
+    assert event.location_text == "AlertC 位置表 41 主位置码 20415（偏移 350 米） 正向"
+    assert event.direction is Direction.UNKNOWN  # AlertC directions follow the table, not the stakes
+
+
+def test_deeply_nested_groups_do_not_overflow() -> None:
+    depth = 5000
+    validity = "<validity>" * depth + "<validityStatus>suspended</validityStatus>" + "</validity>" * depth
+    (event,) = parse(v2(record(validity=validity)), CTX).records
+    assert event.status is EventStatus.CLEARED
