@@ -3,7 +3,8 @@
 Supported documents
     * v2 (2.x, namespace ``http://datex2.eu/schema/2/2_0``): root ``d2LogicalModel`` with
       ``payloadPublication xsi:type="SituationPublication"``; ``exchange`` (its ``updateMethod``)
-      says whether the document is a snapshot.
+      says whether the document is a snapshot: absent, ``snapshot`` or ``allElementUpdate`` → yes;
+      ``singleElementUpdate`` or anything unknown → no (a delta never ends absent records).
     * v3 (namespaces ``http://datex2.eu/schema/3/...``): a bare ``d2:payload`` (always a snapshot),
       or an Exchange-2020 ``messageContainer`` wrapping one or more ``payload`` elements; an
       ``updateMethod`` anywhere in its ``exchangeInformation`` is honoured.
@@ -11,7 +12,16 @@ Supported documents
     Any other root, or a publication that is not a ``SituationPublication`` (e.g.
     ``MeasuredDataPublication``), refuses the whole document with the type named. ``xsi:type``
     values may carry a prefix (``sit:Accident``): only the local part is used. Elements are matched
-    by local name, so v2 and v3 share one reader.
+    by local name, so v2 and v3 share one reader. A document without any payload is refused too
+    (an empty snapshot would end every event). Records without an ``id``, or repeating one, are
+    rejected.
+
+Reading
+    A document without ``<!DOCTYPE`` in plain UTF-8 is read by the C tree builder (DTDs are the
+    only way to entities and external references); anything else goes through the hardened
+    ``feeds.base.parse_xml``, which also words every error. The cycle collector is paused while a
+    document is read (see ``_cyclic_gc_paused``). Tags are resolved through per-tag tables, one
+    dict lookup per element.
 
 Field mapping (one RoadEvent per ``situationRecord``)
     * ``source_id`` ← record ``id``; ``version``/``updated_at`` ← ``situationRecordVersionTime``,
@@ -20,12 +30,14 @@ Field mapping (one RoadEvent per ``situationRecord``)
       its ``roadOrCarriagewayOrLaneManagementType`` is in ``_CLOSURES``, else control. Unmapped types
       are ``other`` and their description ends with ``（DATEX II 类型：<type>）`` so the source's
       meaning is not lost.
-    * ``severity`` ← record ``severity``, else the situation's ``overallSeverity`` (``_SEVERITY``);
-      a value outside the enumeration rejects the record.
+    * ``severity`` ← record ``severity``, else the situation's ``overallSeverity`` (``_SEVERITY``:
+      none/lowest/low → minor, medium → moderate, high → major, highest → severe, unknown/absent →
+      unknown); a value outside the enumeration rejects the record.
     * ``status`` ← ``validityStatus``: suspended → cleared, active → active, planned → planned,
       definedByValidityTimeSpec → planned before ``overallStartTime``, cleared after
-      ``overallEndTime``, else active (judged at ``ctx.received_at``). ``start_time``/``expected_end``
-      ← ``overallStartTime``/``overallEndTime``.
+      ``overallEndTime``, else active (judged at ``ctx.received_at``); no validity → active; any
+      other value rejects the record. ``start_time``/``expected_end`` ← ``overallStartTime``/
+      ``overallEndTime``.
     * ``description`` ← ``generalPublicComment/comment/values/value`` (``lang`` zh* preferred, else
       the first; cut to 4000 characters); without one it is composed in Chinese from road, stake,
       direction and type, e.g. ``G30 连霍高速 K600+000 交通事故``.
@@ -42,13 +54,15 @@ Field mapping (one RoadEvent per ``situationRecord``)
       ``fromPoint``/``toPoint``/``pointAlongLinearElement``; a referent whose
       ``referentIdentifier``/``referentName`` is a stake (``K650+200``, Chinese profile) adds its
       metres to the distance.
-    * ``direction`` ← ``directionRelativeOnLinearSection``/``directionOnLinearSection``
-      (aligned/opposite/both); compass ``directionBound*``/``tpegDirection`` → ``direction_text``
-      (``_COMPASS``).
+    * ``direction`` ← ``directionRelativeOnLinearSection``/``directionOnLinearSection``/
+      ``directionRelativeAtPoint`` (aligned → increasing, opposite → decreasing, both → both);
+      compass ``directionBound*``/``tpegDirection`` → ``direction_text`` (``_COMPASS``, e.g.
+      northBound → 北向). AlertC directions count along the location table, not the stakes: only
+      ``both`` is taken (as both).
     * AlertC / TPEG locations → ``location_text`` (table, version, location codes, AlertC direction,
       offsets, TPEG names); no geometry is invented for them.
-    * ``lanes_affected`` ← ``lane`` names and ``numberOfLanesRestricted``; ``reduced_speed_kmh`` ←
-      ``temporarySpeedLimit``.
+    * ``lanes_affected`` ← ``lane``/``laneUsage`` names (``_LANES``) and ``numberOfLanesRestricted``
+      (e.g. ``第1车道，第2车道，2条车道受限``); ``reduced_speed_kmh`` ← ``temporarySpeedLimit``.
 
 Deliberately not supported: other publication types, ``situation`` grouping (each record stands
 alone), AlertC/TPEG/OpenLR decoding (that needs the location tables: linking happens later),
