@@ -66,5 +66,17 @@ async def test_run_command_serves_the_bundled_henan_data(serve) -> None:  # noqa
         async with session.get(f"{base}/metrics") as resp:
             assert 'travel_records{kind="road_section"}' in await resp.text()
 
+        # The demo simulator is polled: its G30 closure and fog warning show up within seconds.
+        async def demo_is_live() -> None:
+            while not (await count(session, f"{base}/v1/events", road="G30") and
+                       await count(session, f"{base}/v1/alerts")):
+                await asyncio.sleep(0.3)
+
+        await asyncio.wait_for(demo_is_live(), 30)
+        sources = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "travel", "sources", "--url", base,
+                                                           "--json"], capture_output=True, timeout=30, check=False)
+        assert sources.returncode == 0, sources.stderr
+        assert b'"demo-weather"' in sources.stdout and b'"demo-expressway"' in sources.stdout
+
     procs[0].send_signal(signal.SIGINT)
     assert procs[0].wait(15) == 0, procs[0].stderr.read().decode() if procs[0].stderr else ""

@@ -22,6 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if args.demo:
         overrides["load_geodata"] = True
+        overrides["demo"] = True
     settings = settings.model_copy(update=overrides)
     configure_logging(settings.log_level)
     web.run_app(
@@ -103,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API, pages and feed scheduler")
     serve.add_argument("--host", help="listen address (default TRAVEL_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default TRAVEL_PORT or 8080)")
-    serve.add_argument("--demo", action="store_true", help="load the bundled Henan geodata into an empty store")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the bundled Henan geodata into an empty store and poll the demo feed simulator")
     imp = sub.add_parser("import", help="load reference data into the configured store")
     from travel.importer import KINDS
 
@@ -111,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bundle: the bundled Henan geodata; any other: the records of FILE")
     imp.add_argument("file", nargs="?", type=Path, help="a .geojson/.json or .csv file (not for bundle)")
     imp.add_argument("--updated-at", help="updated_at of records that give none (ISO 8601)")
+    from travel.feeds_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -120,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command in ("feeds", "sources"):
+        from travel.feeds_cli import run_feeds, run_sources
+
+        return run_feeds(args) if args.command == "feeds" else run_sources(args)
     if args.kind == "bundle":
         if args.file is not None:
             parser.error("import bundle takes no FILE")
