@@ -305,7 +305,7 @@ def _float(value: str, what: str) -> float:
     except ValueError:
         raise ValueError(f"{what} {value.strip()!r} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{what} {value!r} is not a finite number")
+        raise ValueError(f"{what} {value.strip()!r} is not a finite number")
     return number
 
 
@@ -612,35 +612,33 @@ class _Location:
 
     __slots__ = (
         "_alertc_role",
-        "_point_slot",
+        "_number_name",
         "_srs",
         "_stake_slot",
         "alertc",
         "direction",
         "direction_text",
-        "display",
         "lanes",
         "line",
-        "point",
+        "points",
         "road",
-        "road_name",
+        "road_name_text",
         "stakes",
         "words",
     )
 
     def __init__(self, elem: Element | None) -> None:
         self.road: str | None = None
-        self.road_name: str | None = None
+        self.road_name_text: str | None = None
         self.direction = Direction.UNKNOWN
         self.direction_text: str | None = None
-        self.point: list[float | None] | None = None
-        self.display: list[float | None] | None = None
         self.line: list[list[float]] | None = None
-        self.stakes: dict[str, list[float | None]] = {}
+        self.points: dict[str, list[float | None]] = {}  # slot → [lat, lon]
+        self.stakes: dict[str, list[float | None]] = {}  # slot → [distance, referent stake]
         self.lanes: list[str] = []
         self.words: list[str] = []
         self.alertc: dict[str, str] = {}
-        self._point_slot: dict[str, list[float | None]] = {}
+        self._number_name: str | None = None
         self._stake_slot = "start"
         self._alertc_role = "primary"
         self._srs: Element | None = None
@@ -650,7 +648,7 @@ class _Location:
     # ----------------------------------------------------------------- reading
     def _walk(self, root: Element) -> None:
         tags = _LOCATION_TAGS
-        points = self._point_slot
+        points = self.points
         current: list[float | None] | None = None
         for elem in root.iter():
             action = tags[elem.tag]
@@ -673,14 +671,13 @@ class _Location:
         match = _ROAD_WORDS.match(value)
         if match:
             self.road = match.group(1)
-            if match.group(2) and self.road_name is None:
-                self.road_name = match.group(2)
+            self._number_name = match.group(2) or None  # "G4京港澳高速": used when no roadName says
         else:
             self.words.append(value)
 
     def _road_name(self, elem: Element, name: str) -> None:
-        if self.road_name is None:
-            self.road_name = _multilingual(elem)
+        if self.road_name_text is None:
+            self.road_name_text = _multilingual(elem)
 
     def _stake_container(self, elem: Element, name: str) -> None:
         self._stake_slot = "end" if name == "toPoint" else "start"
@@ -767,8 +764,9 @@ class _Location:
             out["geometry"] = geometry
         if self.road:
             out["road"] = self.road
-        if self.road_name:
-            out["road_name"] = self.road_name
+        road_name = self.road_name
+        if road_name:
+            out["road_name"] = road_name
         if self.direction is not Direction.UNKNOWN:
             out["direction"] = self.direction
         if self.direction_text:
@@ -782,6 +780,11 @@ class _Location:
         words = self.location_text
         if words:
             out["location_text"] = words
+
+    @property
+    def road_name(self) -> str | None:
+        """The ``roadName``, else the words after the code in ``roadNumber`` (``G4京港澳高速``)."""
+        return self.road_name_text or self._number_name
 
     @property
     def start_stake(self) -> float | None:
@@ -807,7 +810,7 @@ class _Location:
     def _geometry(self) -> dict[str, Any] | None:
         if self.line is not None:
             return {"type": "LineString", "coordinates": self.line}
-        points = self._point_slot
+        points = self.points
         start, finish = points.get("start"), points.get("end")
         if start is not None and finish is not None:
             return {"type": "LineString", "coordinates": [_lon_lat(start), _lon_lat(finish)]}

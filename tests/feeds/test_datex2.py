@@ -563,3 +563,16 @@ def test_deeply_nested_groups_do_not_overflow() -> None:
     validity = "<validity>" * depth + "<validityStatus>suspended</validityStatus>" + "</validity>" * depth
     (event,) = parse(v2(record(validity=validity)), CTX).records
     assert event.status is EventStatus.CLEARED
+
+
+def test_road_name_element_wins_over_words_after_the_code() -> None:
+    element = "<linearElement><roadNumber>G4京港澳</roadNumber><roadName>京港澳高速</roadName></linearElement>"
+    (named,) = parse(
+        v2(record(location=f"<linearWithinLinearElement>{element}</linearWithinLinearElement>")), CTX
+    ).records
+    assert (named.road, named.road_name) == ("G4", "京港澳高速")
+    element = "<linearElement><roadNumber>G4 京港澳高速</roadNumber></linearElement>"
+    (words,) = parse(
+        v2(record(location=f"<linearWithinLinearElement>{element}</linearWithinLinearElement>")), CTX
+    ).records
+    assert (words.road, words.road_name, words.description) == ("G4", "京港澳高速", "G4 京港澳高速 交通事故")
