@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from api.geojson import feature, feature_collection
-from api.keys import READ_MODEL, STORE
+from api.keys import FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, SpatialQuery, parse_query
 from travel.errors import NotFound
 from travel.models import Kind, Record
@@ -23,9 +23,9 @@ Q = TypeVar("Q", bound=SpatialQuery)
 BOOT_TAG = secrets.token_hex(4)
 
 
-def list_etag(view: KindView, request: web.Request) -> str:
-    """A weak ETag from the view's generation and the query: changes whenever the answer may."""
-    query = zlib.crc32(request.query_string.encode())
+def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> str:
+    """A weak ETag from the view's generation, the query and which sources are stale."""
+    query = zlib.crc32(request.query_string.encode() + ",".join(sorted(stale)).encode())
     return f'W/"{BOOT_TAG}-{view.generation}-{query:08x}"'
 
 
@@ -62,12 +62,18 @@ async def list_features(
     """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit."""
     q = parse_query(request, query_model)
     view = request.app[READ_MODEL].view(kind)
-    etag = list_etag(view, request)
+    stale = request.app[FEEDS].stale_ages()
+    etag = list_etag(view, request, stale)
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
     hits = select(view, bbox=q.bbox, near=near, keep=keep(q), order=order, limit=q.limit)
-    body = feature_collection(view, hits, q.crs, {"count": len(hits), "limit": q.limit})
+    meta: dict[str, Any] = {"count": len(hits), "limit": q.limit}
+    if stale:
+        # Data of a source that stopped answering is still served, said to be that old.
+        shown = {h.record.source for h in hits}
+        meta["stale_sources"] = {source: age for source, age in stale.items() if source in shown}
+    body = feature_collection(view, hits, q.crs, meta)
     return geojson_response(body, etag, max_age)
 
 

@@ -1,0 +1,134 @@
+"""Polling discipline: backoff after failures, staleness flagged but data kept, one poller per source."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.app import create_app
+from api.keys import FEEDS
+from feeds.simulator import Fault, Simulator
+from tests.conftest import wait_ready
+from tests.services import redis_url
+from travel.errors import InvalidRecord
+from travel.models import SourceConfig
+from travel.settings import Settings
+from travel.sources import load_sources
+from travel.sync.leases import RedisLeases
+from travel.sync.scheduler import backoff_s
+
+CONFIG = SourceConfig(id="s", agency="a", format="cap", url="http://127.0.0.1:9/x", poll_interval_s=30,
+                      max_backoff_s=600)
+
+
+@given(st.integers(min_value=0, max_value=60))
+def test_backoff_grows_exponentially_and_is_capped(failures: int) -> None:
+    delay = backoff_s(CONFIG, failures)
+    assert 30 <= delay <= 600
+    assert backoff_s(CONFIG, failures + 1) >= delay
+    if 1 <= failures <= 4:
+        assert delay == 30 * 2 ** (failures - 1)
+
+
+async def test_a_failing_source_is_polled_later_and_later_then_flagged_stale(
+        aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    simulator = Simulator()
+    await simulator.start()
+    try:
+        app = create_app(Settings(data_dir=tmp_path, load_geodata=False))
+        config = simulator.sources(poll_interval_s=2)[0].model_copy(update={"stale_after_s": 1.0})
+        app[FEEDS].sources.extend([config])
+        client = await aiohttp_client(app)
+        await wait_ready(app)
+        scheduler = app[FEEDS].scheduler
+        assert await scheduler.poll_now(config.id) == "ok"
+        events_before = (await (await client.get("/v1/alerts")).json())["count"]
+        assert events_before == 1
+
+        simulator.faults["/cap/henan.xml"] = Fault.ERROR
+        delays = []
+        for _ in range(4):
+            assert await scheduler.poll_now(config.id) == "fetch_error"
+            job = scheduler._scheduler.get_job(config.id)
+            delays.append((job.next_run_time - datetime.now(UTC)).total_seconds())
+        assert delays[0] < delays[1] < delays[2] < delays[3] <= 30 * 1.1 + 0.1, delays
+
+        await asyncio.sleep(1.1)
+        with caplog.at_level(logging.WARNING):
+            assert await scheduler.check_staleness() == {config.id}
+        assert any("stale" in r.getMessage() for r in caplog.records)
+        alerts = await (await client.get("/v1/alerts")).json()
+        assert alerts["count"] == 1 and alerts["stale_sources"][config.id] >= 1.0
+        metrics = await (await client.get("/metrics")).text()
+        assert f'travel_source_stale_age_seconds{{source="{config.id}"}}' in metrics
+        status = (await (await client.get("/v1/sources")).json())
+        assert status["stale"] == [config.id] and status["sources"][0]["consecutive_failures"] == 4
+    finally:
+        await simulator.stop()
+
+
+async def test_a_lease_is_held_by_one_process_at_a_time() -> None:
+    async with redis_url() as (url, prefix):
+        first, second = RedisLeases(url, prefix=f"{prefix}:lease:"), RedisLeases(url, prefix=f"{prefix}:lease:")
+        try:
+            assert await first.hold("demo-weather", 5)
+            assert not await second.hold("demo-weather", 5)
+            assert await first.hold("demo-weather", 5)  # renewal
+            assert await second.hold("demo-expressway", 5)
+        finally:
+            await first.release_all()
+        assert await second.hold("demo-weather", 5)  # handed over at once on release
+        await second.release_all()
+
+
+async def test_two_processes_poll_each_source_exactly_once(aiohttp_client, tmp_path: Path) -> None:  # noqa: ANN001
+    simulator = Simulator()
+    await simulator.start()
+    try:
+        async with redis_url() as (url, prefix):
+            apps = []
+            for n in range(2):
+                settings = Settings(data_dir=tmp_path / str(n), load_geodata=False, redis_url=url,
+                                    redis_stream=f"{prefix}:changes")
+                app = create_app(settings)
+                app[FEEDS].sources.extend(simulator.sources(poll_interval_s=1))
+                app[FEEDS].scheduler.leases._prefix = f"{prefix}:lease:"  # isolate from other runs
+                await aiohttp_client(app)
+                await wait_ready(app)
+                apps.append(app)
+            await asyncio.sleep(3.5)
+            pollers = {}
+            for source in ("demo-weather", "demo-expressway"):
+                polled = [app for app in apps if app[FEEDS].health.get(source).documents
+                          + app[FEEDS].health.get(source).not_modified > 0]
+                pollers[source] = len(polled)
+            assert pollers == {"demo-weather": 1, "demo-expressway": 1}
+            assert simulator.requests["/cap/henan.xml"] <= 5
+    finally:
+        await simulator.stop()
+
+
+def test_a_sources_file_is_checked_entry_by_entry(tmp_path: Path) -> None:
+    good = tmp_path / "sources.toml"
+    good.write_text('[[source]]\nid = "hn-weather"\nagency = "河南省气象台"\nformat = "cap"\n'
+                    'url = "http://127.0.0.1:9000/cap.xml"\npoll_interval_s = 60\nkinds = ["alert"]\n\n'
+                    '[[source]]\nid = "hngs-push"\nagency = "河南省高速公路管理局"\nformat = "datex2"\n'
+                    'push = true\nsecret_env = "HNGS_SECRET"\n', encoding="utf-8")
+    sources = load_sources(good)
+    assert [s.id for s in sources] == ["hn-weather", "hngs-push"] and [s.id for s in sources.polled] == ["hn-weather"]
+    for body, words in (
+        ('[[source]]\nid = "x"\nagency = "a"\nformat = "cap"\n', "source #1"),
+        ('[[source]]\nid = "x"\nagency = "a"\nformat = "cap"\npush = true\nurl = "http://h/x"\n', "not both"),
+        ('[[source]]\nid = "x"\nagency = "a"\nformat = "cap"\npush = true\nzone = "Mars/Olympus"\n', "time zone"),
+        ('[[source]]\nid = "x"\nagency = "a"\nformat = "cap"\npush = true\n' * 2, "twice"),
+        ("[[source]\n", "sources.toml"),
+    ):
+        good.write_text(body, encoding="utf-8")
+        with pytest.raises(InvalidRecord, match=words):
+            load_sources(good)
