@@ -17,11 +17,9 @@ Supported documents
     rejected.
 
 Reading
-    A document without ``<!DOCTYPE`` in plain UTF-8 is read by the C tree builder (DTDs are the
-    only way to entities and external references); anything else goes through the hardened
-    ``feeds.base.parse_xml``, which also words every error. The cycle collector is paused while a
-    document is read (see ``_cyclic_gc_paused``). Tags are resolved through per-tag tables, one
-    dict lookup per element.
+    ``feeds.base.parse_xml`` (no DTDs/entities; GBK declared honoured) with the cycle collector
+    paused (``feeds.base.gc_paused``). Tags are resolved through per-tag tables (``_TagTable``): one
+    dict lookup per element, no namespace splitting, every element visited once.
 
 Field mapping (one RoadEvent per ``situationRecord``)
     * ``source_id`` ← record ``id``; ``version``/``updated_at`` ← ``situationRecordVersionTime``,
@@ -72,14 +70,11 @@ detail, ``Itinerary``/``Area`` locations beyond the first geometry found in them
 
 from __future__ import annotations
 
-import gc
 import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError, XMLParser
+from xml.etree.ElementTree import Element
 
 from pydantic import ValidationError
 
@@ -87,7 +82,7 @@ from feeds.base import (
     FeedError,
     ParseContext,
     Parsed,
-    check_size,
+    gc_paused,
     local,
     namespace,
     parse_time,
@@ -244,9 +239,6 @@ _SNAPSHOT_METHODS = frozenset({"snapshot", "allElementUpdate"})
 _ROAD_WORDS = re.compile(r"^\s*([GSXYZ][0-9]{1,4})(?![0-9A-Za-z])\s*(.*?)\s*$", re.S)
 
 
-_UTF8_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']utf-?8[\"']", re.I)
-_ANY_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=", re.I)
-
 _MAX_CACHED_TAGS = 4096
 _names: dict[str, str] = {}
 
@@ -330,29 +322,12 @@ def _multilingual(elem: Element) -> str | None:
 # --------------------------------------------------------------------------- document level
 def parse(data: bytes, ctx: ParseContext) -> Parsed:
     """Read a DATEX II v2/v3 SituationPublication: one RoadEvent per situationRecord."""
-    with _cyclic_gc_paused():
+    with gc_paused():
         return _parse(data, ctx)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while a document is read.
-
-    A snapshot builds hundreds of thousands of elements and records, none in reference cycles; the
-    collector would rescan the growing heap many times over (half the parse time of a 10,000-record
-    snapshot). It is switched back on afterwards only if it was on before.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _parse(data: bytes, ctx: ParseContext) -> Parsed:
-    root = _read_xml(data)
+    root = parse_xml(data)
     publications, snapshot = _publications(root)
     parsed = Parsed(snapshot=snapshot)
     seen: set[str] = set()
@@ -370,29 +345,6 @@ def _parse(data: bytes, ctx: ParseContext) -> Parsed:
                     position += 1
                     _add_record(parsed, item, overall, ctx, seen, position)
     return parsed
-
-
-def _read_xml(data: bytes) -> Element:
-    """The document tree, through the C parser when that is provably as safe as ``parse_xml``.
-
-    ``parse_xml`` (defusedxml) runs the pure-Python expat callbacks, about twice as slow as the C
-    tree builder on a multi-megabyte snapshot. Entity bombs and external references need a
-    ``<!DOCTYPE``; without one, in plain UTF-8 (no NUL bytes, so no UTF-16/32 that would hide it),
-    the C parser is used. Everything else, and every document it refuses, goes through
-    ``parse_xml``, which words the error or reads the declared GBK.
-    """
-    check_size(data)
-    plain_utf8 = b"\x00" not in data and (
-        _UTF8_DECLARATION.match(data) is not None or _ANY_DECLARATION.match(data) is None
-    )
-    if plain_utf8 and b"<!DOCTYPE" not in data:
-        parser = XMLParser()
-        try:
-            parser.feed(data)
-            return parser.close()
-        except ParseError:
-            pass
-    return parse_xml(data)
 
 
 def _publications(root: Element) -> tuple[list[Element], bool]:
