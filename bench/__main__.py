@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "api": ("bench.api", "read endpoints (pois, events) against a bare aiohttp handler"),
+    "feeds": ("bench.feeds", "parse throughput per format; push- and poll-to-visible freshness"),
     "imports": ("bench.imports", "travel import of a synthetic road network (N sections), time and peak memory"),
 }
 

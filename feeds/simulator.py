@@ -67,6 +67,65 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def cap_message(identifier: str, sent: datetime, stage: int, previous: tuple[str, datetime] | None) -> str:
+    """The fog warning's CAP message at ``stage`` (0 Alert yellow, 1 Update orange, 2 Cancel)."""
+    msg_type = ("Alert", "Update", "Cancel")[stage]
+    references = f"<references>{SENDER},{previous[0]},{_iso(previous[1])}</references>" if previous else ""
+    head = (f'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>{identifier}'
+            f"</identifier><sender>{SENDER}</sender><sent>{_iso(sent)}</sent><status>Actual</status>"
+            f"<msgType>{msg_type}</msgType><scope>Public</scope>{references}")
+    if msg_type == "Cancel":
+        return head + "<note>郑州市气象台解除大雾预警信号</note></alert>"
+    colour, severity = (("黄色", "Moderate"), ("橙色", "Severe"))[stage]
+    visibility = ("500", "200")[stage]
+    headline = f"郑州市气象台发布大雾{colour}预警信号" if stage == 0 else f"郑州市气象台将大雾预警信号升级为{colour}"
+    info = (
+        f"<info><language>zh-CN</language><category>Met</category><event>大雾</event>"
+        f"<urgency>Immediate</urgency><severity>{severity}</severity><certainty>Observed</certainty>"
+        f"<onset>{_iso(sent)}</onset><expires>{_iso(sent + timedelta(hours=6))}</expires>"
+        f"<headline>{headline}</headline>"
+        f"<description>预计未来12小时郑州市区、中牟将出现能见度小于{visibility}米的雾，"
+        f"G4京港澳高速、G30连霍高速郑州段可能实施交通管制。</description>"
+        f"<instruction>驾驶人员注意雾的变化，减速慢行，开启雾灯。</instruction>"
+        f"<parameter><valueName>alert_color</valueName><value>{colour}</value></parameter>"
+        f"<area><areaDesc>郑州市区及中牟县</areaDesc><polygon>{ZHENGZHOU_POLYGON}</polygon>"
+        f"<geocode><valueName>GB/T2260</valueName><value>410100</value></geocode></area></info>"
+    )
+    return head + info + "</alert>"
+
+
+def datex2_payload(situations: list[str], published: datetime) -> bytes:
+    """A DATEX II v3 situation publication (snapshot) of the given ``<sit:situation>`` elements."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<d2:payload xmlns:d2="http://datex2.eu/schema/3/d2Payload" '
+        'xmlns:sit="http://datex2.eu/schema/3/situation" xmlns:com="http://datex2.eu/schema/3/common" '
+        'xmlns:loc="http://datex2.eu/schema/3/locationReferencing" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:type="sit:SituationPublication" lang="zh" modelBaseVersion="3">'
+        f"<com:publicationTime>{_iso(published)}</com:publicationTime>"
+        "<com:publicationCreator><com:country>cn</com:country>"
+        "<com:nationalIdentifier>CN-HA-GSGLJ</com:nationalIdentifier></com:publicationCreator>"
+        + "".join(situations) + "</d2:payload>"
+    ).encode()
+
+
+def datex2_situation(situation_id: str, record_type: str, record_id: str, at: datetime, severity: str,
+                     comment: str, location: str, extra: str = "") -> str:
+    """One ``<sit:situation>`` with one record."""
+    return (
+        f'<sit:situation id="{situation_id}" version="1"><sit:overallSeverity>{severity}</sit:overallSeverity>'
+        f'<sit:situationRecord xsi:type="sit:{record_type}" id="{record_id}" version="1">'
+        f"<sit:situationRecordCreationTime>{_iso(at)}</sit:situationRecordCreationTime>"
+        f"<sit:situationRecordVersionTime>{_iso(at)}</sit:situationRecordVersionTime>"
+        f"<sit:severity>{severity}</sit:severity>"
+        "<sit:validity><com:validityStatus>active</com:validityStatus></sit:validity>"
+        f'<sit:generalPublicComment><sit:comment><com:values><com:value lang="zh">{escape(comment)}'
+        "</com:value></com:values></sit:comment></sit:generalPublicComment>"
+        f"{location}{extra}</sit:situationRecord></sit:situation>"
+    )
+
+
 class Story:
     """The documents of every feed at each step; ``times[i]`` is when step ``i`` began."""
 
@@ -124,69 +183,18 @@ class Story:
         return f"41010041600000_{self._time(i):%Y%m%d%H%M%S}_{cycle}{i}"
 
     def _cap_message(self, cycle: int, i: int) -> str:
-        sent = self._time(i)
-        msg_type = ("Alert", "Update", "Cancel")[i]
-        references = ""
-        if i:
-            prev = self._cap_identifier(cycle, i - 1)
-            references = f"<references>{SENDER},{prev},{_iso(self._time(i - 1))}</references>"
-        head = (f'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>{self._cap_identifier(cycle, i)}'
-                f"</identifier><sender>{SENDER}</sender><sent>{_iso(sent)}</sent><status>Actual</status>"
-                f"<msgType>{msg_type}</msgType><scope>Public</scope>{references}")
-        if msg_type == "Cancel":
-            return head + "<note>郑州市气象台解除大雾预警信号</note></alert>"
-        colour, severity = (("黄色", "Moderate"), ("橙色", "Severe"))[i]
-        visibility = ("500", "200")[i]
-        headline = f"郑州市气象台发布大雾{colour}预警信号" if i == 0 else f"郑州市气象台将大雾预警信号升级为{colour}"
-        info = (
-            f"<info><language>zh-CN</language><category>Met</category><event>大雾</event>"
-            f"<urgency>Immediate</urgency><severity>{severity}</severity><certainty>Observed</certainty>"
-            f"<onset>{_iso(sent)}</onset><expires>{_iso(sent + timedelta(hours=6))}</expires>"
-            f"<headline>{headline}</headline>"
-            f"<description>预计未来12小时郑州市区、中牟将出现能见度小于{visibility}米的雾，"
-            f"G4京港澳高速、G30连霍高速郑州段可能实施交通管制。</description>"
-            f"<instruction>驾驶人员注意雾的变化，减速慢行，开启雾灯。</instruction>"
-            f"<parameter><valueName>alert_color</valueName><value>{colour}</value></parameter>"
-            f"<area><areaDesc>郑州市区及中牟县</areaDesc><polygon>{ZHENGZHOU_POLYGON}</polygon>"
-            f"<geocode><valueName>GB/T2260</valueName><value>410100</value></geocode></area></info>"
-        )
-        return head + info + "</alert>"
+        previous = (self._cap_identifier(cycle, i - 1), self._time(i - 1)) if i else None
+        return cap_message(self._cap_identifier(cycle, i), self._time(i), i, previous)
 
     # ------------------------------------------------------------------ DATEX II v3 snapshot
     def _datex2(self) -> Document:
         cycle, phase = self._phase()
-        records = []
+        situations = []
         if phase < 2:
-            records.append(self._datex2_closure(cycle))
+            situations.append(self._datex2_closure(cycle))
         if phase == 3:
-            records.append(self._datex2_accident(cycle))
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            '<d2:payload xmlns:d2="http://datex2.eu/schema/3/d2Payload" '
-            'xmlns:sit="http://datex2.eu/schema/3/situation" xmlns:com="http://datex2.eu/schema/3/common" '
-            'xmlns:loc="http://datex2.eu/schema/3/locationReferencing" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            'xsi:type="sit:SituationPublication" lang="zh" modelBaseVersion="3">'
-            f"<com:publicationTime>{_iso(self.times[-1])}</com:publicationTime>"
-            "<com:publicationCreator><com:country>cn</com:country>"
-            "<com:nationalIdentifier>CN-HA-GSGLJ</com:nationalIdentifier></com:publicationCreator>"
-            + "".join(records) + "</d2:payload>"
-        )
-        return Document(body.encode(), "application/xml")
-
-    def _datex2_situation(self, situation_id: str, record_type: str, record_id: str, at: datetime, severity: str,
-                          comment: str, location: str, extra: str = "") -> str:
-        return (
-            f'<sit:situation id="{situation_id}" version="1"><sit:overallSeverity>{severity}</sit:overallSeverity>'
-            f'<sit:situationRecord xsi:type="sit:{record_type}" id="{record_id}" version="1">'
-            f"<sit:situationRecordCreationTime>{_iso(at)}</sit:situationRecordCreationTime>"
-            f"<sit:situationRecordVersionTime>{_iso(at)}</sit:situationRecordVersionTime>"
-            f"<sit:severity>{severity}</sit:severity>"
-            "<sit:validity><com:validityStatus>active</com:validityStatus></sit:validity>"
-            f'<sit:generalPublicComment><sit:comment><com:values><com:value lang="zh">{escape(comment)}'
-            "</com:value></com:values></sit:comment></sit:generalPublicComment>"
-            f"{location}{extra}</sit:situationRecord></sit:situation>"
-        )
+            situations.append(self._datex2_accident(cycle))
+        return Document(datex2_payload(situations, self.times[-1]), "application/xml")
 
     def _datex2_closure(self, cycle: int) -> str:
         location = (
@@ -200,7 +208,7 @@ class Story:
             '<loc:toPoint xsi:type="loc:DistanceFromLinearElementStart"><loc:distanceAlong>618900</loc:distanceAlong>'
             "</loc:toPoint></loc:linearWithinLinearElement></sit:locationReference>"
         )
-        return self._datex2_situation(
+        return datex2_situation(
             f"HN-S-{cycle}-CL", "RoadOrCarriagewayOrLaneManagement", f"HN-CL-G30-{cycle}", self._time(0), "high",
             "受大雾影响，G30连霍高速郑州西至巩义段双向临时封闭，请绕行G310。", location,
             "<sit:roadOrCarriagewayOrLaneManagementType>roadClosed</sit:roadOrCarriagewayOrLaneManagementType>",
@@ -214,7 +222,7 @@ class Story:
             "<loc:latitude>34.74545</loc:latitude><loc:longitude>113.10620</loc:longitude>"
             "</loc:pointCoordinates></loc:pointByCoordinates></sit:locationReference>"
         )
-        return self._datex2_situation(
+        return datex2_situation(
             f"HN-S-{cycle}-ACC", "Accident", f"HN-ACC-G30-{cycle}", self._time(3), "medium",
             "G30连霍高速巩义附近发生两车追尾事故，占用一条车道，请减速慢行。", location,
         )
