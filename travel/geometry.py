@@ -106,23 +106,42 @@ def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
 
     Returns None whenever anything is off, so the thorough path below words the precise error.
     """
+    if kind is GeometryType.POLYGON:
+        return _fast_polygon(coords)
     if kind not in (GeometryType.POINT, GeometryType.LINESTRING):
         return None
-    try:
-        arr = np.asarray(coords, dtype=float)
-    except (ValueError, TypeError):
-        return None
-    if arr.ndim != (1 if kind is GeometryType.POINT else 2) or arr.shape[-1] not in (2, 3):
-        return None
-    lon, lat = arr[..., 0], arr[..., 1]
-    in_range = np.isfinite(arr).all() and (np.abs(lon) <= 180.0).all() and (np.abs(lat) <= 90.0).all()
-    if not in_range:
+    arr = _checked_array(coords, 1 if kind is GeometryType.POINT else 2)
+    if arr is None:
         return None
     if kind is GeometryType.POINT:
         return shapely.points(arr)
     if len(arr) < 2 or not (arr[1:, :2] != arr[:-1, :2]).any():
         return None
     return shapely.linestrings(arr)
+
+
+def _fast_polygon(coords: list[Any]) -> BaseGeometry | None:
+    """A polygon without holes (alert areas, admin outlines): closed ring of 4+ positions, valid."""
+    if len(coords) != 1:
+        return None
+    ring = _checked_array(coords[0], 2)
+    if ring is None or len(ring) < 4 or not (ring[0, :2] == ring[-1, :2]).all():
+        return None
+    polygon = shapely.polygons(ring)
+    return polygon if shapely.is_valid(polygon) else None
+
+
+def _checked_array(coords: Any, ndim: int) -> np.ndarray | None:
+    """Coordinates as a float array of positions in range, or None."""
+    try:
+        arr = np.asarray(coords, dtype=float)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != ndim or arr.shape[-1] not in (2, 3):
+        return None
+    lon, lat = arr[..., 0], arr[..., 1]
+    in_range = np.isfinite(arr).all() and (np.abs(lon) <= 180.0).all() and (np.abs(lat) <= 90.0).all()
+    return arr if in_range else None
 
 
 def _listify(value: Any) -> Any:

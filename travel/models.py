@@ -8,6 +8,7 @@ record: a higher version supersedes, an equal or lower one is a no-op (see ``tra
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -53,11 +54,19 @@ class StrictModel(BaseModel):
     @model_validator(mode="after")
     def _no_nul(self) -> StrictModel:
         """Refuse U+0000: PostgreSQL cannot store it, so it would fail a whole batch later."""
-        for name, value in self.__dict__.items():
-            for item in value if isinstance(value, list) else (value,):
+        values = self.__dict__
+        for name in _text_fields(type(self)):
+            value = values[name]
+            for item in value if type(value) is list else (value,):
                 if type(item) is str and "\x00" in item:
                     raise ValueError(f"{name}: text contains a NUL character (U+0000)")
         return self
+
+
+@cache
+def _text_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model that can hold text (str, or lists/optionals of it), found once per class."""
+    return tuple(name for name, f in cls.model_fields.items() if "str" in repr(f.annotation))
 
 
 class Record(StrictModel):
