@@ -45,3 +45,13 @@ def test_reference_document_is_about_2_kb() -> None:
     body = json.loads(api.reference_body())
     assert body["type"] == "FeatureCollection"
     assert 1800 <= len(api.reference_body()) <= 2300
+
+
+@pytest.mark.timeout(120)
+async def test_feeds_bench_runs_at_tiny_scale() -> None:
+    from bench import feeds
+
+    table, _ = feeds.parse_table(50)
+    assert table.row_count == len(feeds.FORMATS)
+    table, _ = await feeds.freshness(pushes=5, polls=1, poll_interval_s=1.0)
+    assert table.row_count == 2  # the targets are the benchmark's to judge, not a timed assertion

@@ -8,8 +8,8 @@ record: a higher version supersedes, an equal or lower one is a no-op (see ``tra
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
