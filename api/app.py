@@ -103,6 +103,11 @@ async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
         await simulator.stop()
 
 
+async def _end_streams(app: web.Application) -> None:
+    """End live streams first, so shutdown does not wait for their next heartbeat."""
+    await app[READ_MODEL].hub.close()
+
+
 def _sources(settings: Settings) -> Sources:
     return load_sources(settings.sources_file) if settings.sources_file else Sources([])
 
@@ -122,5 +127,6 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings), app[METRICS].count_poll)
     app[METRICS].watch_sources(app[FEEDS].stale_ages)
     app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx, feeds_ctx])
+    app.on_shutdown.append(_end_streams)
     setup_routes(app)
     return app
