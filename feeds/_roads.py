@@ -33,6 +33,14 @@ def load_json_object(data: bytes, ctx: ParseContext, what: str) -> dict[str, Any
     return value
 
 
+def lookup(table: dict[str, Any], key: str, value: str, field: str) -> Any:
+    """``table[key]`` for a closed list of values; ValueError naming the value and the known ones."""
+    try:
+        return table[key]
+    except KeyError:
+        raise ValueError(f"unknown {field} {value!r} (known: {', '.join(table)})") from None
+
+
 def too_deep(where: str) -> str:
     """The reason for an item nested beyond Python's recursion limit (a hostile or broken document)."""
     return f"{where} is nested too deeply to read"

@@ -59,6 +59,7 @@ from feeds._roads import (
     geojson,
     join_text,
     load_json_object,
+    lookup,
     opt_dict,
     opt_number,
     opt_str,
@@ -326,10 +327,7 @@ def _road_event(event: dict[str, Any], ctx: ParseContext) -> RoadEvent:
 
 
 def _lookup(table: dict[str, Any], value: str, field: str) -> Any:
-    try:
-        return table[value.upper()]
-    except KeyError:
-        raise ValueError(f"unknown {field} {value!r} (known: {', '.join(table)})") from None
+    return lookup(table, value.upper(), value, field)
 
 
 def _description(event: dict[str, Any]) -> str:

@@ -49,6 +49,7 @@ from feeds._roads import (
     geojson,
     join_text,
     load_json_object,
+    lookup,
     opt_dict,
     opt_list,
     opt_number,
@@ -222,10 +223,7 @@ def _road_event(feature: Any, feed_info: dict[str, Any], ctx: ParseContext) -> R
 
 
 def _lookup(table: dict[str, Any], value: str, field: str) -> Any:
-    try:
-        return table[value.lower()]
-    except KeyError:
-        raise ValueError(f"unknown {field} {value!r} (known: {', '.join(table)})") from None
+    return lookup(table, value.lower(), value, field)
 
 
 def _road_words(core: dict[str, Any]) -> str:

@@ -34,6 +34,8 @@ async def test_a_burst_larger_than_the_bus_window_is_caught_up_from_the_store(tm
                 await asyncio.sleep(0.02)
 
         await asyncio.wait_for(updated(), 5)
+        assert len(model.view(Kind.EVENT)) == 200
+        assert not model.view(Kind.EVENT).records["gsj:7"].active
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
