@@ -7,27 +7,16 @@ here (a wrong type is a ``ValueError`` naming the field, which rejects only the 
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from typing import Any
 
-from feeds.base import FeedError, ParseContext, decode_text
-
-_ROAD_FIRST = re.compile(r"^([GSXYZgsxyz][0-9]{1,4})(?![0-9A-Za-z])\s*(.*)$", re.S)
-_ROAD_LAST = re.compile(r"^(.*?)\s*[(（]\s*([GSXYZgsxyz][0-9]{1,4})\s*[)）]$", re.S)
+from feeds.base import FeedError, ParseContext, load_json
 
 
 # --------------------------------------------------------------------------- JSON documents
 def load_json_object(data: bytes, ctx: ParseContext, what: str) -> dict[str, Any]:
     """The top-level object of a JSON document; FeedError (with line and column) when it is not one."""
-    text = decode_text(data, ctx)
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as err:
-        raise FeedError(f"not valid JSON: {err.msg}", f"line {err.lineno}, column {err.colno}") from err
-    except (ValueError, RecursionError) as err:  # NaN/Infinity, over-long integers, absurd nesting
-        raise FeedError(f"not valid JSON: {err}") from err
+    value = load_json(data, ctx)
     if not isinstance(value, dict):
         raise FeedError(f"not {what}: the document is a JSON {type(value).__name__}, not an object")
     return value
@@ -45,9 +34,6 @@ def too_deep(where: str) -> str:
     """The reason for an item nested beyond Python's recursion limit (a hostile or broken document)."""
     return f"{where} is nested too deeply to read"
 
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def opt_str(obj: dict[str, Any], key: str) -> str | None:
@@ -126,22 +112,6 @@ def geojson(value: Any, what: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- roads and places
-def split_road(words: str) -> tuple[str | None, str | None]:
-    """Road code and name from ``G4``, ``G4京港澳高速``, ``G4 京港澳高速`` or ``京港澳高速(G4)``.
-
-    Words without a national/provincial/county road code give (None, words), so the caller keeps
-    them as the name and location text, never as a code.
-    """
-    words = words.strip()
-    first = _ROAD_FIRST.match(words)
-    if first:
-        return first.group(1).upper(), first.group(2).strip() or None
-    last = _ROAD_LAST.match(words)
-    if last:
-        return last.group(2).upper(), last.group(1).strip() or None
-    return None, words or None
-
-
 def from_to(start: str | None, end: str | None) -> str | None:
     """``从 A 到 B`` (or only the half that is known)."""
     parts = [f"从 {start}" if start else "", f"到 {end}" if end else ""]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import gc
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.\-]+)[\"'][^>]*\?>")
 _CHINESE_ENCODINGS = frozenset({"gbk", "gb2312", "gb18030", "cp936"})
+_ROAD_FIRST = re.compile(r"^([GSXYZgsxyz][0-9]{1,4})(?![0-9A-Za-z])\s*(.*)$", re.S)
+_ROAD_LAST = re.compile(r"^(.*?)\s*[(（]\s*([GSXYZgsxyz][0-9]{1,4})\s*[)）]$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,24 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def load_json(data: bytes, ctx: ParseContext) -> Any:
+    """A JSON document's value; FeedError (with line and column) when it is not valid JSON.
+
+    NaN and Infinity are refused (not JSON, and not storable), as is nesting too deep to read.
+    """
+    text = decode_text(data, ctx)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        raise FeedError(f"not valid JSON: {err.msg}", f"line {err.lineno}, column {err.colno}") from err
+    except (ValueError, RecursionError) as err:  # NaN/Infinity, over-long integers, absurd nesting
+        raise FeedError(f"not valid JSON: {err}") from err
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_xml(data: bytes) -> Element:
@@ -262,6 +283,22 @@ def parse_time(value: str, ctx: ParseContext, what: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError as err:  # e.g. 0001-01-01T00:00+08:00
         raise ValueError(f"{what} {value!r} is out of the supported range") from err
+
+
+def split_road(words: str) -> tuple[str | None, str | None]:
+    """Road code and name from ``G4``, ``G4京港澳高速``, ``G4 京港澳高速`` or ``京港澳高速(G4)``.
+
+    Words without a national/provincial/county road code give (None, words), so the caller keeps
+    them as the name and location text, never as a code.
+    """
+    words = words.strip()
+    first = _ROAD_FIRST.match(words)
+    if first:
+        return first.group(1).upper(), first.group(2).strip() or None
+    last = _ROAD_LAST.match(words)
+    if last:
+        return last.group(2).upper(), last.group(1).strip() or None
+    return None, words or None
 
 
 def version_of(moment: datetime) -> int:

@@ -71,7 +71,6 @@ detail, ``Itinerary``/``Area`` locations beyond the first geometry found in them
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -87,6 +86,7 @@ from feeds.base import (
     namespace,
     parse_time,
     parse_xml,
+    split_road,
     validation_reason,
     version_of,
 )
@@ -236,7 +236,6 @@ _STATUS_FIXED: dict[str, EventStatus] = {
 _SNAPSHOT_METHODS = frozenset({"snapshot", "allElementUpdate"})
 """``updateMethod`` values that list everything current; any other value is a delta (the safe side)."""
 
-_ROAD_WORDS = re.compile(r"^\s*([GSXYZ][0-9]{1,4})(?![0-9A-Za-z])\s*(.*?)\s*$", re.S)
 
 
 _MAX_CACHED_TAGS = 4096
@@ -620,10 +619,10 @@ class _Location:
         value = _text(elem)
         if value is None or self.road is not None:
             return
-        match = _ROAD_WORDS.match(value)
-        if match:
-            self.road = match.group(1)
-            self._number_name = match.group(2) or None  # "G4京港澳高速": used when no roadName says
+        code, words = split_road(value)
+        if code:
+            self.road = code
+            self._number_name = words  # "G4京港澳高速": used when no roadName says
         else:
             self.words.append(value)
 

@@ -20,12 +20,11 @@ other than WGS84 (RFC 7946 has none), and streaming (a feed document is at most 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
-from feeds.base import FeedError, ParseContext, Parsed, decode_text, parse_time, validation_reason, version_of
+from feeds.base import FeedError, ParseContext, Parsed, load_json, parse_time, validation_reason, version_of
 from geodata.loader import CellError, record_properties
 from travel.models import Poi, Record, RoadEvent
 
@@ -38,7 +37,7 @@ GEOMETRY_TYPES = frozenset(
 
 def parse(data: bytes, ctx: ParseContext) -> Parsed:
     """Records of a GeoJSON FeatureCollection of events or POIs; bad features are rejected one by one."""
-    collection = _collection(decode_text(data, ctx))
+    collection = _collection(load_json(data, ctx))
     members = _members(collection)
     try:
         default_kind = _kind(members.get("kind"))
@@ -63,14 +62,8 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
     return parsed
 
 
-def _collection(text: str) -> dict[str, Any]:
+def _collection(doc: Any) -> dict[str, Any]:
     """The FeatureCollection object, or FeedError naming what the document is instead."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise FeedError(f"malformed JSON: {err.msg}", f"line {err.lineno}, column {err.colno}") from err
-    except RecursionError as err:
-        raise FeedError("malformed JSON: nested too deeply") from err
     if not isinstance(doc, dict):
         raise FeedError(f"the document is {_json_type(doc)}, not a GeoJSON FeatureCollection")
     shape = doc.get("type")

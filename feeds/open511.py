@@ -64,7 +64,6 @@ from feeds._roads import (
     opt_number,
     opt_str,
     req_str,
-    split_road,
     too_deep,
 )
 from feeds.base import (
@@ -76,6 +75,7 @@ from feeds.base import (
     namespace,
     parse_time,
     parse_xml,
+    split_road,
     text,
     validation_reason,
     version_of,

@@ -55,10 +55,9 @@ from feeds._roads import (
     opt_number,
     opt_str,
     req_str,
-    split_road,
     too_deep,
 )
-from feeds.base import FeedError, ParseContext, Parsed, parse_time, validation_reason, version_of
+from feeds.base import FeedError, ParseContext, Parsed, parse_time, split_road, validation_reason, version_of
 from travel.models import EventStatus, EventType, Restrictions, RoadEvent
 
 SUPPORTED_MAJOR_VERSIONS = ("3", "4")

@@ -122,8 +122,8 @@ def test_bundle_style_metadata_is_read_like_top_level_members() -> None:
     (b'{"type": "FeatureCollection", "features": [], "kind": "alert"}', "kind: 'alert' is not one of event, poi"),
     (b'{"type": "FeatureCollection", "features": [], "snapshot": "yes"}', "snapshot must be true or false"),
     (b'{"type": "FeatureCollection", "features": [], "updated_at": "today"}', "not an ISO 8601 time"),
-    (b'{"type": "FeatureCollection", "features": [', "line 1, column 44: malformed JSON"),
-    (b"[" * 100_000, "malformed JSON"),
+    (b'{"type": "FeatureCollection", "features": [', "line 1, column 44: not valid JSON"),
+    (b"[" * 100_000, "not valid JSON"),
     ('{"type": "FeatureCollection", "features": [], "title": "郑州"}'.encode("gbk"), "looks GBK-encoded"),
 ])
 def test_stray_documents_are_refused_naming_what_they_are(data: bytes, words: str) -> None:

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds._roads import split_road
-from feeds.base import FeedError, ParseContext
+from feeds.base import FeedError, ParseContext, split_road
 from feeds.open511 import parse
 from travel.models import Direction, EventStatus, EventType, RoadEvent, Severity
 
