@@ -3,44 +3,17 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from api.keys import FEEDS
 from feeds.base import FeedError
 from travel.errors import InvalidParameter, InvalidRecord, NotFound
 from travel.sources import secret_of
+from travel.sync.health import SourceStatus
 from travel.sync.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-
-
-class SourceStatus(BaseModel):
-    """One source's health."""
-
-    id: str
-    agency: str
-    format: str
-    mode: str = Field(description="poll or push")
-    poll_interval_s: float | None
-    stale: bool = Field(description="no success for longer than stale_after_s: its last good data is still served")
-    stale_after_s: float | None
-    age_s: float = Field(description="seconds since the last success (or since start-up, before the first)")
-    last_success: datetime | None
-    last_attempt: datetime | None
-    last_change: datetime | None = Field(description="last time a document changed something stored")
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
-    documents: int
-    failures: int
-    not_modified: int
-    rejected: int = Field(description="items rejected since start-up")
-    last_report: dict[str, int]
-    last_rejections: list[str]
-    records: dict[str, int] = Field(description="active records of this source held, per kind")
-    reported_by: str | None = Field(description="the process that last polled or received it")
 
 
 class SourcesResponse(BaseModel):
@@ -67,8 +40,8 @@ class IngestResponse(BaseModel):
 async def list_sources(request: web.Request) -> web.Response:
     """GET /v1/sources — every configured source's health."""
     overview = await request.app[FEEDS].overview()
-    body = {"sources": overview, "stale": [s["id"] for s in overview if s["stale"]]}
-    return web.Response(body=orjson.dumps(body), content_type="application/json",
+    body = SourcesResponse(sources=overview, stale=[s.id for s in overview if s.stale])
+    return web.Response(body=body.model_dump_json(), content_type="application/json",
                         headers={"Cache-Control": "no-cache"})
 
 

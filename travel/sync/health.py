@@ -13,10 +13,10 @@ import socket
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from pydantic import BaseModel, Field
 
 from travel.models import SourceConfig
 
@@ -63,6 +63,33 @@ class SourceHealth:
             if known.get(name):
                 known[name] = datetime.fromisoformat(known[name])
         return cls(**known)
+
+
+class SourceStatus(BaseModel):
+    """One source's health."""
+
+    id: str
+    agency: str
+    format: str
+    mode: str = Field(description="poll or push")
+    poll_interval_s: float | None
+    stale: bool = Field(description="no success for longer than stale_after_s: its last good data is still served")
+    stale_after_s: float | None
+    age_s: float = Field(description="seconds since the last success (or since start-up, before the first)")
+    last_success: datetime | None
+    last_attempt: datetime | None
+    last_change: datetime | None = Field(description="last time a document changed something stored")
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    documents: int
+    failures: int
+    not_modified: int
+    rejected: int = Field(description="items rejected since start-up")
+    last_report: dict[str, int]
+    last_rejections: list[str]
+    records: dict[str, int] = Field(description="active records of this source held, per kind")
+    reported_by: str | None = Field(description="the process that last polled or received it")
 
 
 def staleness(config: SourceConfig, health: SourceHealth, started: datetime, now: datetime) -> tuple[bool, float]:
@@ -160,30 +187,30 @@ class HealthBoard:
 
 
 def describe(config: SourceConfig, health: SourceHealth, started: datetime, now: datetime,
-             records: dict[str, int]) -> dict[str, Any]:
+             records: dict[str, int]) -> SourceStatus:
     """The public view of one source, as ``/v1/sources`` and ``travel sources`` show it."""
     stale, age = staleness(config, health, started, now)
-    return {
-        "id": config.id,
-        "agency": config.agency,
-        "format": config.format,
-        "mode": "poll" if config.url else "push",
-        "poll_interval_s": config.poll_interval_s if config.url else None,
-        "stale": stale,
-        "stale_after_s": config.staleness_limit_s,
-        "age_s": round(age, 1),
-        "last_success": health.last_success,
-        "last_attempt": health.last_attempt,
-        "last_change": health.last_change,
-        "last_error": health.last_error,
-        "last_error_at": health.last_error_at,
-        "consecutive_failures": health.consecutive_failures,
-        "documents": health.documents,
-        "failures": health.failures,
-        "not_modified": health.not_modified,
-        "rejected": health.rejected,
-        "last_report": health.last_report,
-        "last_rejections": health.last_rejections,
-        "records": records,
-        "reported_by": health.reporter,
-    }
+    return SourceStatus(
+        id=config.id,
+        agency=config.agency,
+        format=config.format,
+        mode="poll" if config.url else "push",
+        poll_interval_s=config.poll_interval_s if config.url else None,
+        stale=stale,
+        stale_after_s=config.staleness_limit_s,
+        age_s=round(age, 1),
+        last_success=health.last_success,
+        last_attempt=health.last_attempt,
+        last_change=health.last_change,
+        last_error=health.last_error,
+        last_error_at=health.last_error_at,
+        consecutive_failures=health.consecutive_failures,
+        documents=health.documents,
+        failures=health.failures,
+        not_modified=health.not_modified,
+        rejected=health.rejected,
+        last_report=health.last_report,
+        last_rejections=health.last_rejections,
+        records=records,
+        reported_by=health.reporter,
+    )

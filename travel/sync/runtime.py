@@ -9,7 +9,7 @@ from travel.readmodel import ReadModel
 from travel.settings import Settings
 from travel.sources import Sources
 from travel.store.base import Store
-from travel.sync.health import HealthBoard, describe, staleness, utcnow
+from travel.sync.health import HealthBoard, SourceStatus, describe, staleness, utcnow
 from travel.sync.leases import make_leases
 from travel.sync.pipeline import Ingestor
 from travel.sync.scheduler import FeedScheduler
@@ -50,7 +50,7 @@ class Feeds:
                 out[config.id] = round(age, 1)
         return out
 
-    async def overview(self) -> list[dict[str, object]]:
+    async def overview(self) -> list[SourceStatus]:
         """Every source's public health, with the records it has in the read model."""
         shared = await self.health.refresh(c.id for c in self.sources)
         counts = self.model.counts_by_source()
