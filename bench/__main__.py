@@ -10,6 +10,8 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "api": ("bench.api", "read endpoints (pois, events) against a bare aiohttp handler"),
     "feeds": ("bench.feeds", "parse throughput per format; push- and poll-to-visible freshness"),
     "imports": ("bench.imports", "travel import of a synthetic road network (N sections), time and peak memory"),
+    "routing": ("bench.routing", "route queries on a synthetic network against pgRouting's pgr_dijkstra"),
+    "tolls": ("bench.tolls", "toll quotes through the API against a bare handler; single-quote compute time"),
 }
 
 
