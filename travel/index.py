@@ -1,12 +1,19 @@
-"""An immutable geo index over one kind's records: STRtree plus parallel arrays, rebuilt and swapped.
+"""An immutable geo index over one kind's records: a point grid, an STRtree for the rest, rebuilt and swapped.
 
-Readers never see a half-built tree: a change builds a new ``GeoIndex`` and replaces one reference.
-Candidates come from the tree in degrees; distances are then measured in metres (``travel.spatial``).
+Readers never see a half-built index: a change builds a new ``GeoIndex`` and replaces one reference.
+Candidates are found in degrees; distances are then measured in metres (``travel.spatial``).
+
+Most records are points (POIs, most events). They are kept in latitude bands, each sorted by
+longitude, so a box query is two bisections per band and a slice: a few microseconds, where an
+STRtree query costs a shapely box, numpy calls and array conversions, several times more for the
+handful of results an API query has. Lines and polygons stay in an STRtree, only queried when there
+are any.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,53 +35,104 @@ from travel.spatial import (
 
 MAX_SEARCH_M = 3_000_000.0
 VECTOR_FROM = 256  # candidates above which numpy's per-call overhead pays off
+BAND_DEG = 0.1  # latitude band height: a 10 km query reads 2–3 bands
+
+Located = tuple[int, float, float]  # (position in the index, lon, lat) of a point
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """The points of one latitude band, sorted by longitude; ``lons`` is their longitude column."""
+
+    lons: list[float]
+    points: list[Located]
+
+
+def _band(lat: float) -> int:
+    return math.floor(lat / BAND_DEG)
 
 
 @dataclass(frozen=True, slots=True)
 class GeoIndex:
-    """STRtree over geometries; ``ids[i]`` is the record id of ``geoms[i]``.
+    """Record ids and geometries by position; points in ``bands``, other geometries in ``shapes``.
 
-    ``points[i]`` holds (lon, lat) for point geometries so that the common case (POIs, events)
-    measures distances in plain floats: for the handful of candidates a query has, per-call numpy
-    overhead would cost more than the arithmetic.
+    ``shape_at[j]`` is the position of the ``j``-th geometry of the ``shapes`` tree.
     """
 
-    tree: STRtree
     ids: list[str]
     geoms: NDArray[np.object_]
-    points: list[tuple[float, float] | None]
-    lons: NDArray[np.float64]
-    lats: NDArray[np.float64]
+    bands: dict[int, Band]
+    shapes: STRtree | None
+    shape_at: NDArray[np.intp]
 
     @classmethod
     def build(cls, items: Iterable[tuple[str, BaseGeometry]]) -> GeoIndex:
         """Index (id, geometry) pairs."""
         pairs = list(items)
         geoms = np.array([g for _, g in pairs], dtype=object)
-        points = [(g.x, g.y) if isinstance(g, Point) else None for _, g in pairs]
-        lons = np.array([p[0] if p else math.nan for p in points], dtype=float)
-        lats = np.array([p[1] if p else math.nan for p in points], dtype=float)
-        return cls(STRtree(geoms), [i for i, _ in pairs], geoms, points, lons, lats)
+        by_band: dict[int, list[Located]] = {}
+        shape_at = []
+        for i, (_, g) in enumerate(pairs):
+            if isinstance(g, Point) and not g.is_empty:
+                by_band.setdefault(_band(g.y), []).append((i, g.x, g.y))
+            else:
+                shape_at.append(i)
+        bands = {}
+        for key, points in by_band.items():
+            points.sort(key=_lon)
+            bands[key] = Band([p[1] for p in points], points)
+        positions = np.array(shape_at, dtype=np.intp)
+        shapes = STRtree(geoms[positions]) if shape_at else None
+        return cls([i for i, _ in pairs], geoms, bands, shapes, positions)
+
+    def _points_in(self, west: float, south: float, east: float, north: float) -> list[Located]:
+        """Points inside the box, boundary included (as ``intersects`` counts it)."""
+        low, high = _band(south), _band(north)
+        bands = self.bands
+        keys: Iterable[int] = range(low, high + 1)
+        if high - low >= len(bands):  # a huge box: visit occupied bands instead
+            keys = [k for k in bands if low <= k <= high]
+        found: list[Located] = []
+        for key in keys:
+            band = bands.get(key)
+            if band is None:
+                continue
+            points = band.points[bisect_left(band.lons, west):bisect_right(band.lons, east)]
+            if low < key < high:  # an inner band lies wholly inside the box
+                found += points
+            else:
+                found += [p for p in points if south <= p[2] <= north]
+        return found
+
+    def _shapes_near(self, area: BaseGeometry, predicate: str | None = None) -> list[int]:
+        """Positions of non-point geometries meeting ``area`` (by envelope without ``predicate``)."""
+        if self.shapes is None:
+            return []
+        return self.shape_at[self.shapes.query(area, predicate=predicate)].tolist()
 
     def in_bbox(self, west: float, south: float, east: float, north: float) -> list[str]:
         """Ids of geometries intersecting the box, in index order."""
-        idx = self.tree.query(shapely.box(west, south, east, north), predicate="intersects")
+        found = [p[0] for p in self._points_in(west, south, east, north)]
+        if self.shapes is not None:
+            found += self._shapes_near(shapely.box(west, south, east, north), "intersects")
+        found.sort()
         ids = self.ids
-        return [ids[i] for i in sorted(idx.tolist())]
-
-    def _distance(self, i: int, lon: float, lat: float) -> float:
-        point = self.points[i]
-        return haversine_m(lon, lat, *point) if point else distance_m(self.geoms[i], lon, lat)
+        return [ids[i] for i in found]
 
     def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
         """(id, metres) within ``radius_m`` of the point, nearest first."""
-        candidates = self.tree.query(shapely.box(*degree_box(lon, lat, radius_m)))
-        if len(candidates) > VECTOR_FROM:
-            dist = haversine_many(lon, lat, self.lons[candidates], self.lats[candidates])
-            pairs = list(zip(candidates.tolist(), dist.tolist(), strict=True))
-            pairs = [(i, d if not math.isnan(d) else self._distance(i, lon, lat)) for i, d in pairs]
+        box = degree_box(lon, lat, radius_m)
+        points = self._points_in(*box)
+        if len(points) > VECTOR_FROM:
+            lons = np.fromiter((p[1] for p in points), float, len(points))
+            lats = np.fromiter((p[2] for p in points), float, len(points))
+            dist = haversine_many(lon, lat, lons, lats).tolist()
+            pairs = [(p[0], d) for p, d in zip(points, dist, strict=True)]
         else:
-            pairs = [(i, self._distance(i, lon, lat)) for i in candidates.tolist()]
+            pairs = [(p[0], haversine_m(lon, lat, p[1], p[2])) for p in points]
+        if self.shapes is not None:
+            geoms = self.geoms
+            pairs += [(i, distance_m(geoms[i], lon, lat)) for i in self._shapes_near(shapely.box(*box))]
         ids = self.ids
         hits = [(ids[i], d) for i, d in pairs if d <= radius_m]
         hits.sort(key=_second)
@@ -93,8 +151,8 @@ class GeoIndex:
     def along(self, line: LineString, within_m: float) -> list[tuple[str, float]]:
         """(id, metres) within ``within_m`` of a lon/lat line, nearest first."""
         centre = line.centroid
-        pad = metres_to_degrees(within_m, centre.y)
-        candidates = self.tree.query(shapely.buffer(line, pad))
+        area = shapely.buffer(line, metres_to_degrees(within_m, centre.y))
+        candidates = [p[0] for p in self._points_in(*area.bounds)] + self._shapes_near(area)
         hits = []
         for i in candidates:
             d = distance_between_m(self.geoms[i], line)
@@ -106,3 +164,7 @@ class GeoIndex:
 
 def _second(pair: tuple[str, float]) -> float:
     return pair[1]
+
+
+def _lon(point: Located) -> float:
+    return point[1]
