@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
-from api.views import alerts, events, health, places, pois, sources, stream
+from api.views import alerts, events, health, places, pois, sources, stream, tolls
 from travel.models import Alert, Poi, Record, RoadEvent
+from travel.tolls.answer import QuoteOut
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -54,6 +55,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              query=pois.PoisQuery, collection_of=Poi),
     Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",
              query=places.PlacesQuery, json_of=places.PlacesResponse),
+    Endpoint("GET", "/v1/tolls/classify", tolls.classify_vehicle, "JT/T 489-2019 class of a vehicle, with the rule",
+             "tolls", query=tolls.ClassifyQuery, json_of=tolls.ClassifyResponse),
+    Endpoint("GET", "/v1/tolls/quote", tolls.quote_toll, "Toll between two places for a vehicle class", "tolls",
+             query=tolls.QuoteQuery, json_of=QuoteOut, errors=(400, 422, 503)),
+    Endpoint("GET", "/v1/tolls/notices", tolls.list_notices, "Toll-free and discount notices (免收通行费公告)",
+             "tolls", query=tolls.NoticesQuery, json_of=tolls.NoticesResponse, errors=(400, 503)),
     Endpoint("GET", "/v1/sources", sources.list_sources, "Health of every configured source", "feeds",
              json_of=sources.SourcesResponse, errors=()),
     Endpoint("POST", "/v1/ingest/{source}", sources.ingest, "Push a signed feed document (202 once durable)",

@@ -1,12 +1,12 @@
-"""GeoJSON feed: an RFC 7946 FeatureCollection of road events or POIs, in the bundle's own conventions.
+"""GeoJSON feed: a FeatureCollection of road events, POIs or toll notices, in the bundle's own conventions.
 
 The same rules as the reference-data files of ``geodata/README.md``, so a department learns one set:
 
 * each Feature is one record: its ``id`` (string or number) is the ``source_id``, its ``geometry``
   the record's geometry (WGS84 lon/lat), its ``properties`` the record's fields named exactly as in
-  ``travel.models`` (``RoadEvent`` or ``Poi``); ``x_`` properties are annotations and ignored, any
+  ``travel.models`` (``RoadEvent``, ``Poi`` or ``TollNotice``, whose geometry is null); ``x_`` properties are annotations and ignored, any
   other unknown property rejects the feature, naming it;
-* the kind is the collection's ``"kind": "event" | "poi"`` or the feature's ``properties.kind``;
+* the kind is the collection's ``"kind": "event" | "poi" | "toll_notice"`` or the feature's ``properties.kind``;
 * ``updated_at`` is the feature's, else the collection's; ``version`` is the feature's ``version``
   when given, else ``version_of(updated_at)`` (ms since the epoch);
 * a collection ``"snapshot": true`` says it lists every current record of its kinds.
@@ -26,10 +26,10 @@ from pydantic import ValidationError
 
 from feeds.base import FeedError, ParseContext, Parsed, load_json, parse_time, validation_reason, version_of
 from geodata.loader import CellError, record_properties
-from travel.models import Poi, Record, RoadEvent
+from travel.models import Poi, Record, RoadEvent, TollNotice
 
-KINDS: dict[str, type[Record]] = {"event": RoadEvent, "poi": Poi}
-TIME_PROPERTIES = ("updated_at", "start_time", "expected_end")
+KINDS: dict[str, type[Record]] = {"event": RoadEvent, "poi": Poi, "toll_notice": TollNotice}
+TIME_PROPERTIES = ("updated_at", "start_time", "expected_end", "starts_at", "ends_at")
 GEOMETRY_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
 )
@@ -121,7 +121,7 @@ def _record(
     feature: Any, n: int, ctx: ParseContext, default_kind: type[Record] | None, default_time: Any,
     seen: dict[str, int],
 ) -> Record:
-    """Validate one Feature into an event or a POI."""
+    """Validate one Feature into an event, a POI or a toll notice."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise ValueError("not a GeoJSON Feature")
     fid = feature.get("id")

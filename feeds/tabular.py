@@ -53,6 +53,7 @@ from travel.models import (
     TollRate,
 )
 from travel.stakes import parse_stake
+from travel.tolls.classes import CLASS_CODES, CLASS_CODES_TEXT
 
 OPEN_STATUS: dict[str, OpenStatus] = {
     **{s.value: s for s in OpenStatus},
@@ -72,9 +73,6 @@ BOOLEANS: dict[str, bool] = {
     "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
     "是": True, "否": False, "有": True, "无": False,
 }
-VEHICLE_CLASSES = frozenset({*range(1, 5), *range(11, 17), *range(21, 27)})
-"""JT/T 489-2019: 1–4 passenger cars (客1–客4), 11–16 trucks (货1–货6), 21–26 special (专1–专6)."""
-VEHICLE_CLASSES_TEXT = "1–4, 11–16, 21–26"
 FUEL_SEPARATOR = re.compile(r"[;；、]")
 RECORD_ID = re.compile(ID_PATTERN)
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -280,9 +278,9 @@ def _toll_rate(row: Row) -> Record:
     updated_at = row.time("updated_at", required=True)
     source_id = row.text("id", required=True)
     vehicle_class = row.integer("vehicle_class")
-    if vehicle_class not in VEHICLE_CLASSES:
+    if vehicle_class not in CLASS_CODES:
         raise row.error("vehicle_class", f"{vehicle_class} is not a JT/T 489-2019 vehicle class "
-                                         f"(valid: {VEHICLE_CLASSES_TEXT})")
+                                         f"(valid: {CLASS_CODES_TEXT})")
     effective_from = row.time("effective_from", required=True)
     effective_to = row.time("effective_to")
     if effective_to is not None and effective_to <= effective_from:

@@ -43,10 +43,13 @@ DEFAULT_FILES: dict[str, Kind] = {
     "toll_sections.geojson": Kind.TOLL_SECTION,
     "waterways.geojson": Kind.WATERWAY,
     "gauges.csv": Kind.GAUGE,
+    "toll_rules.geojson": Kind.TOLL_RULES,
+    "toll_rates.csv": Kind.TOLL_RATE,
+    "toll_notices.geojson": Kind.TOLL_NOTICE,
 }
 RESERVED = frozenset({"id", "source", "source_id", "kind", "geometry", "ingested_at"})
 # Fields holding ids of other records of the same source: a bare id gets the "source:" prefix.
-REFERENCES: dict[Kind, tuple[str, ...]] = {Kind.TOLL_SECTION: ("road_sections",)}
+REFERENCES: dict[Kind, tuple[str, ...]] = {Kind.TOLL_SECTION: ("road_sections",), Kind.TOLL_RATE: ("toll_section",)}
 _CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 
@@ -246,12 +249,19 @@ def _build(
     for name in REFERENCES.get(cls.kind, ()):
         refs = data.get(name)
         if isinstance(refs, list):
-            data[name] = [r if not isinstance(r, str) or ":" in r else f"{source}:{r}" for r in refs]
+            data[name] = [_qualified(r, source) for r in refs]
+        elif refs is not None:
+            data[name] = _qualified(refs, source)
     data.update(id=f"{source}:{source_id}", source=source, source_id=source_id)
     try:
         return cls.model_validate(data)
     except ValidationError as err:
         raise _invalid(where, err) from err
+
+
+def _qualified(ref: Any, source: str) -> Any:
+    """A bare id of a record of the same source, given its ``source:`` prefix."""
+    return ref if not isinstance(ref, str) or ":" in ref else f"{source}:{ref}"
 
 
 def record_properties(properties: dict[str, Any], reserved: frozenset[str] = RESERVED) -> dict[str, Any]:

@@ -38,6 +38,8 @@ KINDS: dict[str, Kind] = {
     "pois": Kind.POI,
     "toll_sections": Kind.TOLL_SECTION,
     "toll_rates": Kind.TOLL_RATE,
+    "toll_rules": Kind.TOLL_RULES,
+    "toll_notices": Kind.TOLL_NOTICE,
     "waterways": Kind.WATERWAY,
     "gauges": Kind.GAUGE,
     "admin_areas": Kind.ADMIN_AREA,

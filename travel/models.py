@@ -8,6 +8,7 @@ record: a higher version supersedes, an equal or lower one is a no-op (see ``tra
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
@@ -15,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
 
 from travel.geometry import Geometry, GeometryType
+from travel.tolls.classes import CLASS_CODES, CLASS_CODES_TEXT
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s]+$"
 SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
@@ -29,6 +31,8 @@ class Kind(StrEnum):
     POI = "poi"
     TOLL_SECTION = "toll_section"
     TOLL_RATE = "toll_rate"
+    TOLL_RULES = "toll_rules"
+    TOLL_NOTICE = "toll_notice"
     GAUGE = "gauge"
     READING = "reading"
     WATERWAY = "waterway"
@@ -320,6 +324,108 @@ class TollRate(Record):
     effective_from: AwareDatetime
     effective_to: AwareDatetime | None = None
 
+    @model_validator(mode="after")
+    def _check_rate(self) -> TollRate:
+        _check_classes([self.vehicle_class])
+        _check_period(self.effective_from, self.effective_to, "effective_to", "effective_from")
+        return self
+
+
+def _check_classes(codes: list[int]) -> None:
+    bad = sorted(set(codes) - CLASS_CODES)
+    if bad:
+        raise ValueError(f"vehicle class {', '.join(map(str, bad))} is not a JT/T 489-2019 code "
+                         f"(valid: {CLASS_CODES_TEXT})")
+
+
+def _check_period(start: datetime, end: datetime | None, end_name: str, start_name: str) -> None:
+    if end is not None and end <= start:
+        raise ValueError(f"{end_name} must be after {start_name}")
+
+
+class TollRules(Record):
+    """The province's charging rules: discounts and rounding, as dated configuration rather than code.
+
+    The rule set in force at a quote's time applies; its ``rule_version`` is reported with every quote.
+    """
+
+    kind: ClassVar[Kind] = Kind.TOLL_RULES
+
+    rule_version: str = Field(min_length=1, max_length=60, description="e.g. henan-2020.1")
+    title: str = Field(description="zh, what the rules are")
+    document: str | None = Field(default=None, description="the notice that set them (文号)")
+    effective_from: AwareDatetime
+    effective_to: AwareDatetime | None = None
+    etc_discount_percent: Decimal = Field(ge=5, le=100, description="ETC basic discount, at least 5 %")
+    cash_rounding: Literal["yuan", "fen"] = Field(
+        default="yuan", description="non-ETC (CPC card/cash) total: half up to whole yuan, or to the fen")
+    etc_not_above_cash: bool = Field(
+        default=True, description="an ETC charge is capped at what the same trip costs without ETC")
+    minimum_fen: dict[int, int] = Field(default_factory=dict, description="minimum charge per class, fen")
+    verified: bool = Field(default=False, description="false: illustrative values, not an official table")
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> TollRules:
+        _check_classes(list(self.minimum_fen))
+        _check_period(self.effective_from, self.effective_to, "effective_to", "effective_from")
+        return self
+
+
+class TollPolicy(StrEnum):
+    """What a toll notice grants."""
+
+    HOLIDAY_FREE = "holiday_free"  # 重大节假日免收小型客车通行费
+    GREEN_CHANNEL = "green_channel"  # 鲜活农产品运输“绿色通道”
+    COMBINE_HARVESTER = "combine_harvester"  # 跨区作业联合收割机（插秧机）运输车辆
+    EXEMPTION = "exemption"  # any other free passage the department announces
+    DISCOUNT = "discount"  # a percentage off, e.g. for trucks on some roads
+
+
+Payment = Literal["etc", "cash"]
+# Policies a driver declares (``policy=`` on a quote); the others apply by themselves.
+DECLARED_POLICIES: frozenset[TollPolicy] = frozenset({TollPolicy.GREEN_CHANNEL, TollPolicy.COMBINE_HARVESTER})
+
+
+class TollNotice(Record):
+    """A dated toll-free or discount notice (免收通行费公告), judged by the time the vehicle exits."""
+
+    kind: ClassVar[Kind] = Kind.TOLL_NOTICE
+
+    policy: TollPolicy
+    title: str = Field(min_length=1, max_length=200, description="zh title")
+    document: str | None = Field(default=None, description="文号, e.g. 国发〔2012〕37号")
+    issuer: str | None = None
+    description: str | None = Field(default=None, max_length=4000, description="zh text")
+    starts_at: AwareDatetime = Field(description="first exit time it applies to")
+    ends_at: AwareDatetime | None = Field(default=None, description="exclusive end; none: until revoked")
+    vehicle_classes: list[int] = Field(default_factory=list, description="classes covered; empty: all")
+    max_seats: int | None = Field(default=None, ge=1, description="passenger vehicles of at most this many seats")
+    discount_percent: Decimal = Field(default=Decimal(100), gt=0, le=100, description="100: toll-free")
+    payments: list[Payment] = Field(default_factory=list, description="etc and/or cash; empty: both")
+    roads: list[Annotated[str, Field(pattern=ROAD_CODE_PATTERN)]] = Field(
+        default_factory=list, description="roads covered; empty: every road")
+    cancelled: bool = False
+
+    @model_validator(mode="after")
+    def _check_notice(self) -> TollNotice:
+        _check_classes(self.vehicle_classes)
+        _check_period(self.starts_at, self.ends_at, "ends_at", "starts_at")
+        return self
+
+    @property
+    def active(self) -> bool:
+        """Published and not withdrawn (whether it is in force is judged against a time)."""
+        return not self.cancelled
+
+    @property
+    def declared(self) -> bool:
+        """Whether the driver must declare it (green channel, harvesters) for it to apply."""
+        return self.policy in DECLARED_POLICIES
+
+    def in_force(self, at: datetime) -> bool:
+        """Whether a vehicle exiting at ``at`` falls inside the notice's window."""
+        return self.active and self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+
 
 # --------------------------------------------------------------------------- waterways
 class Gauge(Record):
@@ -557,6 +663,8 @@ RECORD_TYPES: dict[Kind, type[Record]] = {
         Poi,
         TollSection,
         TollRate,
+        TollRules,
+        TollNotice,
         Gauge,
         GaugeReading,
         WaterwaySection,

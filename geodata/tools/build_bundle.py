@@ -23,6 +23,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
+from geodata.tools import tariff
 from geodata.tools.tables import (
     BUS_STATIONS,
     EXPRESSWAYS,
@@ -557,9 +558,13 @@ def toll_section_features() -> list[dict[str, Any]]:
             for g in group:
                 coords.extend(g.coords if not coords else g.coords[1:])
             length = round(group[-1].end_m - group[0].start_m, 1)
-            feats.append(feature(f"tsec-{road.code}-{n:03d}", linestring(coords), {
-                "road": road.code, "name": f"{_short(group[0].from_node)}—{_short(group[-1].to_node)}",
+            section_id = f"tsec-{road.code}-{n:03d}"
+            special = tariff.special_of(section_id)
+            name = f"{_short(group[0].from_node)}—{_short(group[-1].to_node)}"
+            feats.append(feature(section_id, linestring(coords), {
+                "road": road.code, "name": f"{name}（{special[1]}）" if special else name,
                 "road_sections": [g.id for g in group], "length_m": length,
+                "special": special[0] if special else None, "x_lanes": group[0].lanes,
                 "x_start_stake_m": group[0].start_m, "x_end_stake_m": group[-1].end_m}))
             group = []
         if group:
@@ -625,7 +630,10 @@ def main(argv: list[str] | None = None) -> int:
             "stakes": dict(sorted(n.stakes.items())), "admin_code": admin_code_of(n.lon, n.lat)})
         for n in sorted(NODES.values(), key=lambda n: n.id)], role="auxiliary")
     write_geojson("pois.geojson", "poi", "收费站、服务区、互通立交、加油站、汽车客运站", poi_features())
-    write_geojson("toll_sections.geojson", "toll_section", "高速公路收费（门架）区间", toll_section_features())
+    toll_sections = toll_section_features()
+    write_geojson("toll_sections.geojson", "toll_section", "高速公路收费（门架）区间", toll_sections)
+    tariff.write_tariff(OUT, write_geojson, feature,
+                        [(f["id"], f["properties"]["x_lanes"]) for f in toll_sections])
     write_admin()
     write_geojson("waterways.geojson", "waterway", "河南省主要航道", [
         feature(slug, linestring(coords), {"name": name, "river": river, "grade": grade,
@@ -702,6 +710,9 @@ def write_manifest() -> None:
             {"path": "toll_sections.geojson", "kind": "toll_section"},
             {"path": "waterways.geojson", "kind": "waterway"},
             {"path": "gauges.csv", "kind": "gauge", "updated_at": UPDATED_AT},
+            {"path": "toll_rules.geojson", "kind": "toll_rules"},
+            {"path": "toll_rates.csv", "kind": "toll_rate", "updated_at": UPDATED_AT},
+            {"path": "toll_notices.geojson", "kind": "toll_notice"},
             {"path": "nodes.geojson", "kind": None, "role": "auxiliary: road-graph nodes with names"},
         ],
     }

@@ -1,0 +1,126 @@
+"""The toll book: everything a quote needs, built from the read model and rebuilt only when it changes.
+
+Each part follows the generations of the views it is made from: the network (road sections, toll
+stations), the tariff (toll sections, rates, rules) and the notices. Caches of priced paths and of
+whole quotes live on the book, so a change of rates, notices or network drops exactly the answers it
+could alter, on every process (each follows the same change bus).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from travel.models import Kind, Poi, PoiKind, RoadSection, TollNotice, TollRate, TollRules, TollSection
+from travel.readmodel import ReadModel
+from travel.tolls.network import ChargedNetwork
+from travel.tolls.tariff import Tariff
+
+K = TypeVar("K")
+V = TypeVar("V")
+PRICED_CACHE = 20_000
+QUOTE_CACHE = 20_000
+
+
+class Lru(Generic[K, V]):
+    """A bounded mapping that forgets the least recently used entry."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        """The value for ``key`` (marked as recently used), or None."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> V:
+        """Remember ``value``; returns it."""
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class TollBook:
+    """One consistent state of the network, stations, tariff and notices, with its caches.
+
+    ``places_key`` is the generation of the POIs and admin areas place names resolve against: resolved
+    sides and quotes are only reused within one book, so they never outlive a change of names either.
+    """
+
+    model: ReadModel
+    network: ChargedNetwork
+    tariff: Tariff
+    notices: list[TollNotice]
+    places_key: tuple[int, int] = (0, 0)
+    priced: Lru[tuple, object] = field(default_factory=lambda: Lru(PRICED_CACHE))
+    sides: Lru[tuple, object] = field(default_factory=lambda: Lru(QUOTE_CACHE))
+    quotes: Lru[tuple, dict] = field(default_factory=lambda: Lru(QUOTE_CACHE))
+
+
+@dataclass(slots=True)
+class _Built:
+    book: TollBook
+    network_key: tuple[int, tuple]
+    tariff_key: tuple[int, int, int]
+    notices_key: int
+
+
+_BOOKS: weakref.WeakKeyDictionary[ReadModel, _Built] = weakref.WeakKeyDictionary()
+
+
+def _station_signature(model: ReadModel) -> tuple:
+    """What of the POIs matters to the network: toll stations, where they are and whether they are closed."""
+    return tuple(sorted(
+        (p.id, p.name, tuple(p.geometry.coordinates) if p.geometry else (), p.open_status, p.admin_code)
+        for p in _stations(model)
+    ))
+
+
+def _stations(model: ReadModel) -> list[Poi]:
+    return [p for p in model.view(Kind.POI).records.values()
+            if isinstance(p, Poi) and p.poi_kind is PoiKind.TOLL_STATION]
+
+
+def toll_book(model: ReadModel) -> TollBook:
+    """The current book of ``model``, rebuilding only the parts whose records changed."""
+    views = model.views
+    built = _BOOKS.get(model)
+    road_gen = views[Kind.ROAD_SECTION].generation
+    tariff_key = (views[Kind.TOLL_SECTION].generation, views[Kind.TOLL_RATE].generation,
+                  views[Kind.TOLL_RULES].generation)
+    notices_key = views[Kind.TOLL_NOTICE].generation
+    places_key = (views[Kind.POI].generation, views[Kind.ADMIN_AREA].generation)
+    if built is not None and built.network_key[0] == road_gen and built.tariff_key == tariff_key \
+            and built.notices_key == notices_key and built.book.places_key == places_key:
+        return built.book
+    network_key = (road_gen, _station_signature(model))
+    if built is not None and built.network_key == network_key:
+        network = built.book.network
+    else:
+        sections = [r for r in views[Kind.ROAD_SECTION].records.values() if isinstance(r, RoadSection)]
+        network = ChargedNetwork(sections, _stations(model))
+    if built is not None and built.tariff_key == tariff_key:
+        tariff = built.book.tariff
+    else:
+        tariff = Tariff(
+            (r for r in views[Kind.TOLL_SECTION].records.values() if isinstance(r, TollSection)),
+            (r for r in views[Kind.TOLL_RATE].records.values() if isinstance(r, TollRate)),
+            (r for r in views[Kind.TOLL_RULES].records.values() if isinstance(r, TollRules)),
+        )
+    notices = sorted((r for r in views[Kind.TOLL_NOTICE].records.values() if isinstance(r, TollNotice)),
+                     key=lambda n: (n.starts_at, n.id))
+    book = TollBook(model, network, tariff, notices, places_key)
+    if built is not None and built.book.network is network and built.book.tariff is tariff:
+        book.priced = built.book.priced  # priced paths depend on nothing else
+    _BOOKS[model] = _Built(book, network_key, tariff_key, notices_key)
+    return book

@@ -1,0 +1,151 @@
+"""The charged network: expressway sections as a graph, toll stations on its nodes, shortest toll paths.
+
+A closed expressway system charges for the path between the entry and the exit station. Until the
+route planner chooses that path, it is the shortest one over expressway sections (distance by stakes,
+the charging length). Paths from one entry are computed once (a single-source Dijkstra in C via
+scipy) and reused for every exit and vehicle class.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from travel.models import OpenStatus, Poi, PoiKind, RoadClass, RoadSection
+from travel.spatial import haversine_m, haversine_many
+
+STATION_SNAP_M = 2000.0  # a station further than this from every expressway node is not on the network
+SOURCE_CACHE = 512  # entries whose shortest-path trees are kept
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A toll station placed on a node of the charged network."""
+
+    id: str
+    name: str
+    road: str | None
+    lon: float
+    lat: float
+    admin_code: str | None
+    node: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TollPath:
+    """The sections driven between two stations, in order, with their lengths."""
+
+    sections: tuple[str, ...]
+    lengths_m: tuple[float, ...]
+
+    @property
+    def length_m(self) -> float:
+        """Total length driven."""
+        return sum(self.lengths_m)
+
+
+def section_length_m(section: RoadSection) -> float:
+    """Charging length of a road section: its stake span, or its geometry's length when stakes are unset."""
+    span = abs(section.end_stake_m - section.start_stake_m)
+    if span > 0:
+        return span
+    coords = np.asarray(section.geometry.coordinates, dtype=np.float64)
+    return float(sum(haversine_m(*a, *b) for a, b in zip(coords[:-1], coords[1:], strict=True)))
+
+
+class ChargedNetwork:
+    """Expressway sections as a directed graph (both ways unless one-way) with a station index."""
+
+    def __init__(self, sections: Iterable[RoadSection], pois: Iterable[Poi]) -> None:
+        nodes: dict[str, int] = {}
+        lon: list[float] = []
+        lat: list[float] = []
+        best: dict[tuple[int, int], tuple[float, int]] = {}
+        self.section_ids: list[str] = []
+        self.section_lengths: dict[str, float] = {}
+        for section in sections:
+            if section.road_class is not RoadClass.EXPRESSWAY:
+                continue
+            coords = section.geometry.coordinates
+            ends = []
+            for name, (x, y) in ((section.from_node, coords[0]), (section.to_node, coords[-1])):
+                if name not in nodes:
+                    nodes[name] = len(nodes)
+                    lon.append(x)
+                    lat.append(y)
+                ends.append(nodes[name])
+            length = section_length_m(section)
+            index = len(self.section_ids)
+            self.section_ids.append(section.id)
+            self.section_lengths[section.id] = length
+            arcs = [(ends[0], ends[1])] if section.oneway else [(ends[0], ends[1]), (ends[1], ends[0])]
+            for arc in arcs:
+                if arc[0] != arc[1] and (arc not in best or length < best[arc][0]):
+                    best[arc] = (length, index)
+        self.lon = np.asarray(lon, dtype=np.float64)
+        self.lat = np.asarray(lat, dtype=np.float64)
+        n = len(nodes)
+        arcs = list(best)
+        rows = np.fromiter((a[0] for a in arcs), dtype=np.int32, count=len(arcs))
+        cols = np.fromiter((a[1] for a in arcs), dtype=np.int32, count=len(arcs))
+        self._graph = csr_matrix(([best[a][0] for a in arcs], (rows, cols)), shape=(n, n))
+        self._arc_section = {a: best[a][1] for a in arcs}
+        self._trees: OrderedDict[int, NDArray[np.int32]] = OrderedDict()
+        self.stations = self._place_stations(pois)
+        self.by_id = {s.id: s for s in self.stations}
+
+    def _place_stations(self, pois: Iterable[Poi]) -> list[Station]:
+        stations = []
+        for poi in pois:
+            if poi.poi_kind is not PoiKind.TOLL_STATION or poi.geometry is None or not len(self.lon):
+                continue
+            x, y = poi.geometry.coordinates
+            distances = haversine_many(x, y, self.lon, self.lat)
+            node = int(np.argmin(distances))
+            if distances[node] <= STATION_SNAP_M:
+                stations.append(Station(poi.id, poi.name, poi.road, x, y, poi.admin_code, node,
+                                        poi.open_status is OpenStatus.CLOSED))
+        return stations
+
+    def nearest_stations(self, lon: float, lat: float, within_m: float, limit: int) -> list[tuple[Station, float]]:
+        """Stations within ``within_m`` of a point, nearest first, with their distances."""
+        if not self.stations:
+            return []
+        lons = np.fromiter((s.lon for s in self.stations), dtype=np.float64, count=len(self.stations))
+        lats = np.fromiter((s.lat for s in self.stations), dtype=np.float64, count=len(self.stations))
+        distances = haversine_many(lon, lat, lons, lats)
+        order = np.argsort(distances, kind="stable")
+        found = [(self.stations[i], float(distances[i])) for i in order[:limit] if distances[i] <= within_m]
+        return found or [(self.stations[int(order[0])], float(distances[order[0]]))]
+
+    def _tree(self, source: int) -> NDArray[np.int32]:
+        """Predecessors of the shortest-path tree from ``source`` (cached, least recently used dropped)."""
+        tree = self._trees.get(source)
+        if tree is None:
+            _, tree = dijkstra(self._graph, indices=source, return_predecessors=True)
+            self._trees[source] = tree
+            if len(self._trees) > SOURCE_CACHE:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(source)
+        return tree
+
+    def path(self, entry: Station, exit_: Station) -> TollPath | None:
+        """The shortest path from one station to another; None when the exit cannot be reached."""
+        tree = self._tree(entry.node)
+        node, steps = exit_.node, []
+        while node != entry.node:
+            before = int(tree[node])
+            if before < 0:
+                return None
+            steps.append(self.section_ids[self._arc_section[(before, node)]])
+            node = before
+        steps.reverse()
+        return TollPath(tuple(steps), tuple(self.section_lengths[s] for s in steps))

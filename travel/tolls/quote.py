@@ -1,0 +1,329 @@
+"""Toll quotes: resolve both ends to toll stations, price the path, apply rules and notices, show the working.
+
+``quote`` answers a JSON-ready dict (the API's body) so a cached answer is served without rebuilding
+models. Amounts are integer fen throughout; yuan appear only as display values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from travel.crs import Crs, from_wgs84
+from travel.errors import TravelError
+from travel.models import Kind, Payment, TollNotice, TollPolicy, TollRules
+from travel.places import Candidate, PlaceKind, normalize, resolve
+from travel.tolls.answer import (
+    ClassOut,
+    PairOut,
+    PlaceRef,
+    PolicyOut,
+    QuoteOut,
+    RulesOut,
+    SectionOut,
+    SideOut,
+    StationOut,
+)
+from travel.tolls.book import TollBook
+from travel.tolls.classes import VehicleClass, VehicleKind
+from travel.tolls.money import half_up, to_whole_yuan, yuan
+from travel.tolls.network import Station, TollPath
+from travel.tolls.policies import POLICY_ZH, Judgement, Trip, judge
+from travel.tolls.tariff import SectionCharge
+
+REACH_M = 30_000.0  # a place further than this from every toll station has none "within reach"
+SIDE_STATIONS = 4  # stations priced per side when a place has several
+SHOWN_PAIRS = 10
+
+
+class Unquotable(TravelError):
+    """The request is well-formed but cannot be answered (same place, unreachable, nothing near)."""
+
+    status = 422
+    title = "Unquotable"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    """A validated quote request."""
+
+    origin: str
+    destination: str
+    vehicle_class: VehicleClass
+    payment: Payment
+    at: datetime
+    seats: int | None = None
+    declared: frozenset[TollPolicy] = frozenset()
+    crs: Crs = Crs.WGS84
+    geometry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One end of a trip: what was asked, the place it resolved to, and the stations to price."""
+
+    query: str
+    place: Candidate
+    stations: tuple[Station, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A station pair's path and its undiscounted charges for one class in one tariff period."""
+
+    entry: Station
+    exit: Station
+    path: TollPath
+    charges: tuple[SectionCharge, ...]
+
+    @property
+    def base_fen(self) -> int:
+        """Undiscounted total, to choose between pairs."""
+        return sum(c.base_fen for c in self.charges)
+
+
+def check_seats(vehicle_class: VehicleClass, seats: int | None) -> None:
+    """Refuse a seat count that contradicts the class (seats only describe passenger vehicles)."""
+    if seats is None:
+        return
+    if vehicle_class.kind is not VehicleKind.PASSENGER:
+        raise TravelError(f"seats applies to passenger classes (1–4), not to {vehicle_class.name}", param="seats")
+    bounds = {1: (1, 9), 2: (10, 19), 3: (1, 39), 4: (40, 999)}[vehicle_class.code]
+    if not bounds[0] <= seats <= bounds[1]:
+        raise TravelError(f"{seats} seats does not fit {vehicle_class.name} ({vehicle_class.criterion})",
+                          param="seats")
+
+
+# --------------------------------------------------------------------------- sides
+def _side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
+    key = (query, crs, param)
+    cached = book.sides.get(key)
+    if cached is None:
+        cached = book.sides.put(key, _resolve_side(book, query, crs, param))
+    assert isinstance(cached, Side)
+    return cached
+
+
+def _resolve_side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
+    network = book.network
+    station = network.by_id.get(query)
+    if station is not None:
+        place = Candidate(PlaceKind.TOLL_STATION, station.id, station.name, station.lon, station.lat, 1.0,
+                          station.admin_code)
+        return Side(query, place, (station,))
+    found = resolve(book.model, query, limit=1, crs=crs)
+    if not found:
+        raise Unquotable(f"{param}: no place matches {query!r}; try a toll station, city, county or lon,lat",
+                         param=param)
+    place = found[0]
+    if place.kind is PlaceKind.TOLL_STATION:
+        station = network.by_id.get(place.id)
+        if station is None:
+            raise Unquotable(f"{param}: {place.name} is not on the charged expressway network", param=param)
+        return Side(query, place, (station,))
+    if place.kind in (PlaceKind.ROAD, PlaceKind.PROVINCE):
+        raise Unquotable(f"{param}: {place.name} is not a place to enter or leave the expressway; "
+                         "name a toll station, city, county or lon,lat", param=param)
+    if place.kind is PlaceKind.CITY:
+        own = [s for s in network.stations if s.admin_code == place.id]
+        if own:
+            return Side(query, place, tuple(_nearest_first(own, place)[:SIDE_STATIONS]))
+    near = network.nearest_stations(place.lon, place.lat, REACH_M, SIDE_STATIONS)
+    if not near:
+        raise Unquotable(f"{param}: there are no toll stations on the network", param=param)
+    if near[0][1] > REACH_M:
+        nearest, distance = near[0]
+        raise Unquotable(f"{param}: no toll station within {REACH_M / 1000:g} km of {place.name}; "
+                         f"the nearest is {nearest.name}, {distance / 1000:.1f} km away", param=param)
+    return Side(query, place, tuple(s for s, _ in near))
+
+
+def _nearest_first(stations: list[Station], place: Candidate) -> list[Station]:
+    """A city's stations: the one named after it first, then by distance from its centre."""
+    named = normalize(place.name).removesuffix("市") + "收费站"
+    return sorted(stations, key=lambda s: (s.name != named, (s.lon - place.lon) ** 2 + (s.lat - place.lat) ** 2))
+
+
+# --------------------------------------------------------------------------- pricing
+def _priced(book: TollBook, entry: Station, exit_: Station, request: QuoteRequest) -> Priced | None:
+    key = (entry.id, exit_.id, request.vehicle_class.code, book.tariff.period(request.at))
+    cached = book.priced.get(key)
+    if cached is None:
+        path = book.network.path(entry, exit_)
+        if path is None:
+            return None
+        charges = book.tariff.charge(path, request.vehicle_class, request.at, book.network.section_lengths)
+        cached = book.priced.put(key, Priced(entry, exit_, path, tuple(charges)))
+    assert isinstance(cached, Priced)
+    return cached
+
+
+def _best_pair(book: TollBook, origin: Side, destination: Side, request: QuoteRequest) -> tuple[Priced, list[Priced]]:
+    options = []
+    for entry in origin.stations:
+        for exit_ in destination.stations:
+            if entry.id != exit_.id and (priced := _priced(book, entry, exit_, request)) is not None:
+                options.append(priced)
+    if not options:
+        same = {s.id for s in origin.stations} & {s.id for s in destination.stations}
+        if same and len(origin.stations) == len(destination.stations) == 1:
+            raise Unquotable(f"from and to are the same toll station ({origin.stations[0].name})", param="to")
+        raise Unquotable(f"no expressway path connects {origin.place.name} and {destination.place.name}",
+                         param="to")
+    options.sort(key=lambda p: (p.base_fen, p.path.length_m, p.entry.id, p.exit.id))
+    return options[0], options
+
+
+# --------------------------------------------------------------------------- amounts
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """What one payment medium pays: per section, their sum, and the total after rounding rules."""
+
+    sections: tuple[int, ...]
+    subtotal: int
+    total: int
+
+
+def _amount(charges: tuple[SectionCharge, ...], judgement: Judgement, rules: TollRules, code: int,
+            payment: Payment) -> Amount:
+    etc = 1 - rules.etc_discount_percent / 100 if payment == "etc" else Decimal(1)
+    sections = tuple(half_up(c.base_fen * judgement.factor(c.section.road) * etc) for c in charges)
+    subtotal = sum(sections)
+    total = to_whole_yuan(subtotal) if payment == "cash" and rules.cash_rounding == "yuan" else subtotal
+    minimum = rules.minimum_fen.get(code)
+    if minimum and 0 < total < minimum:
+        total = minimum
+    return Amount(sections, subtotal, total)
+
+
+def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount, total: int) -> list[PolicyOut]:
+    if amount.subtotal == 0:
+        return []
+    if payment == "etc":
+        lines = [PolicyOut(id="etc_discount", policy="etc_discount",
+                           title=f"ETC通行费优惠{rules.etc_discount_percent:g}%", document=rules.document, applied=True,
+                           detail=f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分")]
+        if total < amount.total:
+            lines.append(PolicyOut(id="etc_not_above_cash", policy="etc_not_above_cash", title="ETC不高于非ETC",
+                                   document=rules.document, applied=True,
+                                   detail=f"按非ETC金额 {yuan(cash.total):.2f} 元计收"))
+        return lines
+    if rules.cash_rounding == "yuan":
+        return [PolicyOut(id="cash_rounding", policy="cash_rounding", title="非ETC通行费四舍五入到元",
+                          document=rules.document, applied=True,
+                          detail=f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取")]
+    return []
+
+
+def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> PolicyOut:
+    if isinstance(notice, TollPolicy):
+        return PolicyOut(id=None, policy=notice.value, title=POLICY_ZH[notice], document=None, applied=False,
+                         detail=reason)
+    effect = "免收通行费" if notice.discount_percent == 100 else f"优惠{notice.discount_percent:g}%"
+    roads = f"（{'、'.join(notice.roads)}）" if notice.roads else ""
+    return PolicyOut(id=notice.id, policy=notice.policy.value, title=notice.title, document=notice.document,
+                     applied=applied, detail=reason if reason else f"{effect}{roads}")
+
+
+# --------------------------------------------------------------------------- the answer
+def _station_out(station: Station, crs: Crs) -> StationOut:
+    lon, lat = from_wgs84(station.lon, station.lat, crs)
+    return StationOut(id=station.id, name=station.name, road=station.road, lon=round(lon, 7), lat=round(lat, 7),
+                      closed=station.closed)
+
+
+def _side_out(side: Side, station: Station, crs: Crs) -> SideOut:
+    place = PlaceRef(kind=side.place.kind.value, id=side.place.id, name=side.place.name)
+    return SideOut(query=side.query, place=place, station=_station_out(station, crs),
+                   stations_priced=len(side.stations))
+
+
+def _geometry(book: TollBook, path: TollPath, crs: Crs) -> dict[str, Any]:
+    """The path as one LineString, each section oriented in driving order."""
+    view = book.model.view(Kind.ROAD_SECTION).records
+    coords: list[tuple[float, float]] = []
+    for section_id in path.sections:
+        line = [tuple(xy) for xy in view[section_id].geometry.coordinates]
+        if coords and line[-1] == coords[-1]:
+            line.reverse()
+        elif len(coords) > 1 and line[0] != coords[-1] and coords[0] in (line[0], line[-1]):
+            coords.reverse()  # the first section was drawn against the direction of travel
+            if line[-1] == coords[-1]:
+                line.reverse()
+        coords.extend(line if not coords else line[1:])
+    converted = (from_wgs84(x, y, crs) for x, y in coords)
+    return {"type": "LineString", "coordinates": [[round(x, 7), round(y, 7)] for x, y in converted]}
+
+
+def _cache_key(book: TollBook, request: QuoteRequest) -> tuple:
+    in_force = tuple(n.id for n in book.notices if n.in_force(request.at))
+    return (request.origin, request.destination, request.vehicle_class.code, request.payment, request.seats,
+            request.declared, request.crs, request.geometry, book.tariff.period(request.at), in_force)
+
+
+def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
+    """The quote for ``request`` as the API's JSON body (a ``QuoteOut`` without ``at``, which the caller adds).
+
+    Cached per request and tariff period and the set of notices in force, so the same question asked
+    again (at another time with the same rules in force) costs a dictionary lookup.
+    """
+    key = _cache_key(book, request)
+    cached = book.quotes.get(key)
+    if cached is not None:
+        return cached
+    if normalize(request.origin) == normalize(request.destination):
+        raise Unquotable("from and to are the same place; a toll is charged between two different stations",
+                         param="to")
+    check_seats(request.vehicle_class, request.seats)
+    origin = _side(book, request.origin, request.crs, "from")
+    destination = _side(book, request.destination, request.crs, "to")
+    best, options = _best_pair(book, origin, destination, request)
+    rules = book.tariff.rules_at(request.at)
+    trip = Trip(request.vehicle_class, request.seats, request.payment, request.at, request.declared)
+    judgement = judge(book.notices, trip)
+    code = request.vehicle_class.code
+    amounts = {p: _amount(best.charges, judgement, rules, code, p) for p in ("etc", "cash")}
+    etc_total = amounts["etc"].total
+    if rules.etc_not_above_cash:
+        etc_total = min(etc_total, amounts["cash"].total)
+    amount = amounts[request.payment]
+    total = etc_total if request.payment == "etc" else amount.total
+    answer = QuoteOut(
+        from_=_side_out(origin, best.entry, request.crs),
+        to=_side_out(destination, best.exit, request.crs),
+        vehicle_class=ClassOut(code=code, name=request.vehicle_class.name, kind=request.vehicle_class.kind.value),
+        seats=request.seats,
+        payment=request.payment,
+        at=request.at.isoformat(),
+        amount_yuan=yuan(total),
+        amount_fen=total,
+        subtotal_fen=amount.subtotal,
+        adjustment_fen=total - amount.subtotal,
+        amounts_fen={"etc": etc_total, "cash": amounts["cash"].total},
+        distance_km=round(best.path.length_m / 1000, 3),
+        charged_km=float(sum(c.km for c in best.charges)),
+        sections=[
+            SectionOut(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
+                       km=float(c.km), fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
+                       rate_id=c.rate_id, base_fen=c.base_fen, amount_fen=fen)
+            for c, fen in zip(best.charges, amount.sections, strict=True)
+        ],
+        policies=[*(_notice_line(n, True, None) for n in judgement.applied),
+                  *_rule_lines(rules, request.payment, amount, amounts["cash"], total)],
+        not_applied=[_notice_line(n, False, why) for n, why in judgement.declined],
+        assumptions=judgement.assumptions,
+        rule_version=rules.rule_version,
+        rules=RulesOut(id=rules.id, title=rules.title, document=rules.document, verified=rules.verified),
+        priced_pairs=[
+            PairOut(from_=p.entry.name, to=p.exit.name, base_fen=p.base_fen,
+                    distance_km=round(p.path.length_m / 1000, 3))
+            for p in options[:SHOWN_PAIRS]
+        ],
+        geometry=_geometry(book, best.path, request.crs) if request.geometry else None,
+    )
+    body = answer.model_dump(mode="json", by_alias=True, exclude={"at"}, exclude_none=False)
+    if not request.geometry:
+        del body["geometry"]
+    return book.quotes.put(key, body)

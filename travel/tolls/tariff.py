@@ -1,0 +1,100 @@
+"""Rates as data: per toll (gantry) section and vehicle class, dated; plus the dated rule sets.
+
+A path is charged section by section: the kilometres driven inside each toll section times its rate
+for the class, rounded half up to the fen. Bridges and tunnels are toll sections with rates of their
+own. Which rates and rules apply is decided by the exit time; ``period`` numbers the spans of time in
+which nothing changes, so a priced path can be cached per period.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from travel.errors import TravelError
+from travel.models import TollRate, TollRules, TollSection
+from travel.tolls.classes import VehicleClass
+from travel.tolls.money import half_up
+from travel.tolls.network import TollPath
+
+METRES = Decimal("0.001")
+
+
+class NotPriced(TravelError):
+    """The path cannot be priced: a rate or the rules are missing for that class and time."""
+
+    status = 422
+    title = "Not priced"
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCharge:
+    """One toll section of a path: kilometres driven in it, its rate, and the undiscounted charge."""
+
+    section: TollSection
+    km: Decimal
+    fen_per_km: int
+    rate_id: str
+    base_fen: int
+
+
+class Tariff:
+    """Rates by (toll section, class) and rule sets, each list ordered by the date it took effect."""
+
+    def __init__(self, sections: Iterable[TollSection], rates: Iterable[TollRate], rules: Iterable[TollRules]) -> None:
+        self.sections: dict[str, TollSection] = {}
+        self.of_road_section: dict[str, str] = {}
+        for section in sections:
+            self.sections[section.id] = section
+            for road_section in section.road_sections:
+                self.of_road_section[road_section] = section.id
+        self.rates: dict[tuple[str, int], list[TollRate]] = {}
+        for rate in rates:
+            self.rates.setdefault((rate.toll_section, rate.vehicle_class), []).append(rate)
+        for dated in self.rates.values():
+            dated.sort(key=lambda r: r.effective_from)
+        self.rules = sorted(rules, key=lambda r: r.effective_from)
+        changes = {r.effective_from for r in self.rules} | {r.effective_to for r in self.rules if r.effective_to}
+        for dated in self.rates.values():
+            changes.update(r.effective_from for r in dated)
+            changes.update(r.effective_to for r in dated if r.effective_to)
+        self._changes = sorted(changes)
+
+    def period(self, at: datetime) -> int:
+        """The number of the span of time (between rate or rule changes) that ``at`` falls in."""
+        return bisect_right(self._changes, at)
+
+    def rules_at(self, at: datetime) -> TollRules:
+        """The rule set in force at ``at``."""
+        for rules in reversed(self.rules):
+            if rules.effective_from <= at and (rules.effective_to is None or at < rules.effective_to):
+                return rules
+        raise NotPriced(f"no toll rules are in force at {at.isoformat()}; import them with travel import toll_rules")
+
+    def _rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
+        for rate in reversed(self.rates.get((section_id, vehicle_class.code), ())):
+            if rate.effective_from <= at and (rate.effective_to is None or at < rate.effective_to):
+                return rate
+        section = self.sections[section_id]
+        raise NotPriced(f"no {vehicle_class.name} rate for toll section {section.name} ({section_id}) "
+                        f"in force at {at.isoformat()}")
+
+    def charge(self, path: TollPath, vehicle_class: VehicleClass, at: datetime,
+               lengths: dict[str, float]) -> list[SectionCharge]:
+        """The path's toll sections in driving order; ``lengths`` are the network's road-section lengths."""
+        driven: dict[str, float] = {}
+        for road_section, length in zip(path.sections, path.lengths_m, strict=True):
+            section_id = self.of_road_section.get(road_section)
+            if section_id is not None:  # expressway sections outside every toll section are free
+                driven[section_id] = driven.get(section_id, 0.0) + length
+        charges = []
+        for section_id, metres in driven.items():
+            section = self.sections[section_id]
+            whole = sum(lengths.get(r, 0.0) for r in section.road_sections) or metres
+            km = (Decimal(section.length_m * min(1.0, metres / whole)) / 1000).quantize(METRES)
+            rate = self._rate_at(section_id, vehicle_class, at)
+            charges.append(SectionCharge(section, km, rate.fen_per_km, rate.id, half_up(km * rate.fen_per_km)))
+        return charges
