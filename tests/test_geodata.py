@@ -21,7 +21,19 @@ import geodata.loader as loader
 from geodata import BUNDLE_DIR
 from geodata.loader import read_bundle, read_csv, read_geojson, read_nodes
 from travel.errors import InvalidRecord
-from travel.models import AdminArea, Gauge, Kind, Poi, PoiKind, RoadSection, TollSection, WaterwaySection
+from travel.models import (
+    AdminArea,
+    Gauge,
+    Kind,
+    Poi,
+    PoiKind,
+    RoadSection,
+    TollNotice,
+    TollRate,
+    TollRules,
+    TollSection,
+    WaterwaySection,
+)
 from travel.spatial import distance_m
 
 PREFECTURES = {
@@ -93,7 +105,8 @@ def components(edges: list[tuple[str, str]]) -> list[set[str]]:
 # --------------------------------------------------------------------------- loading
 def test_every_file_loads_with_its_model(bundle: dict[Kind, list]) -> None:
     types = {Kind.ADMIN_AREA: AdminArea, Kind.ROAD_SECTION: RoadSection, Kind.POI: Poi,
-             Kind.TOLL_SECTION: TollSection, Kind.WATERWAY: WaterwaySection, Kind.GAUGE: Gauge}
+             Kind.TOLL_SECTION: TollSection, Kind.WATERWAY: WaterwaySection, Kind.GAUGE: Gauge,
+             Kind.TOLL_RULES: TollRules, Kind.TOLL_RATE: TollRate, Kind.TOLL_NOTICE: TollNotice}
     assert set(bundle) == set(types)
     for kind, cls in types.items():
         assert bundle[kind], kind

@@ -83,7 +83,7 @@ def test_bad_features_are_rejected_by_number_and_id() -> None:
     got = reasons(parsed)
     assert got[0] == "feature 2 (id u1): lanes: Extra inputs are not permitted"
     assert got[1] == "feature 3: id: the feature has no id"
-    assert got[2] == "feature 4 (id k1): kind: 'alert' is not one of event, poi"
+    assert got[2] == "feature 4 (id k1): kind: 'alert' is not one of event, poi, toll_notice"
     assert got[3].startswith("feature 5 (id d1): description: String should have at least 1 character")
     assert got[4] == "feature 6 (id ok): id: duplicate id (first used by feature 1)"
     assert got[5] == "feature 7: not a GeoJSON Feature"
@@ -119,7 +119,7 @@ def test_bundle_style_metadata_is_read_like_top_level_members() -> None:
     (b'"FeatureCollection"', "a string"),
     (b'{"features": []}', "a JSON object without a type"),
     (b'{"type": "FeatureCollection", "features": {}}', "features is an object, not an array"),
-    (b'{"type": "FeatureCollection", "features": [], "kind": "alert"}', "kind: 'alert' is not one of event, poi"),
+    (b'{"type": "FeatureCollection", "features": [], "kind": "alert"}', "kind: 'alert' is not one of event, poi, toll_notice"),
     (b'{"type": "FeatureCollection", "features": [], "snapshot": "yes"}', "snapshot must be true or false"),
     (b'{"type": "FeatureCollection", "features": [], "updated_at": "today"}', "not an ISO 8601 time"),
     (b'{"type": "FeatureCollection", "features": [', "line 1, column 44: not valid JSON"),
