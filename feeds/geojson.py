@@ -4,8 +4,8 @@ The same rules as the reference-data files of ``geodata/README.md``, so a depart
 
 * each Feature is one record: its ``id`` (string or number) is the ``source_id``, its ``geometry``
   the record's geometry (WGS84 lon/lat), its ``properties`` the record's fields named exactly as in
-  ``travel.models`` (``RoadEvent``, ``Poi`` or ``TollNotice``, whose geometry is null); ``x_`` properties are annotations and ignored, any
-  other unknown property rejects the feature, naming it;
+  ``travel.models`` (``RoadEvent``, ``Poi`` or ``TollNotice``, whose geometry is null); ``x_``
+  properties are annotations and ignored, any other unknown property rejects the feature, naming it;
 * the kind is the collection's ``"kind": "event" | "poi" | "toll_notice"`` or the feature's ``properties.kind``;
 * ``updated_at`` is the feature's, else the collection's; ``version`` is the feature's ``version``
   when given, else ``version_of(updated_at)`` (ms since the epoch);

@@ -130,7 +130,9 @@ def _resolve_side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
         own = [s for s in network.stations if s.admin_code == place.id]
         if own:
             return Side(query, place, tuple(_nearest_first(own, place)[:SIDE_STATIONS]))
-    near = network.nearest_stations(place.lon, place.lat, REACH_M, SIDE_STATIONS)
+    # A county is an area with stations around it; a point (coordinates, a service area) uses its nearest.
+    near = network.nearest_stations(place.lon, place.lat, REACH_M,
+                                    SIDE_STATIONS if place.kind is PlaceKind.COUNTY else 1)
     if not near:
         raise Unquotable(f"{param}: there are no toll stations on the network", param=param)
     if near[0][1] > REACH_M:
@@ -279,6 +281,9 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
     check_seats(request.vehicle_class, request.seats)
     origin = _side(book, request.origin, request.crs, "from")
     destination = _side(book, request.destination, request.crs, "to")
+    if origin.place.id == destination.place.id and origin.place.kind is not PlaceKind.TOLL_STATION:
+        raise Unquotable(f"from and to are the same place ({origin.place.name}); name two different places",
+                         param="to")
     best, options = _best_pair(book, origin, destination, request)
     rules = book.tariff.rules_at(request.at)
     trip = Trip(request.vehicle_class, request.seats, request.payment, request.at, request.declared)

@@ -1,0 +1,89 @@
+"""A tiny synthetic charged network (three stations on one road) and helpers to quote over the bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from geodata.loader import read_bundle
+from travel.geometry import Geometry
+from travel.models import Poi, Record, RoadSection, TollNotice, TollRate, TollRules, TollSection
+from travel.readmodel import ReadModel
+from travel.tolls.book import TollBook, toll_book
+from travel.tolls.classes import vehicle_class
+from travel.tolls.quote import QuoteRequest, quote
+
+CST = timezone(timedelta(hours=8))
+T0 = datetime(2020, 1, 1, tzinfo=CST)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
+
+
+def _identity(source_id: str, version: int = 1) -> dict[str, Any]:
+    return {"id": f"t:{source_id}", "source": "t", "source_id": source_id, "version": version, "updated_at": T0}
+
+
+def rules(version: int = 1, **kw: Any) -> TollRules:
+    """Rules as the 2020 national reform set them: ETC 5 % off to the fen, cash rounded to the yuan."""
+    data = {**_identity("rules", version), "rule_version": f"test-{version}", "title": "测试规则",
+            "document": "国办发〔2019〕23号", "effective_from": T0, "etc_discount_percent": Decimal(5)}
+    return TollRules(**{**data, **kw})
+
+
+def rate(section: str, cls: int, fen_per_km: int, *, since: datetime = T0, until: datetime | None = None,
+         version: int = 1) -> TollRate:
+    """One rate row."""
+    return TollRate(**_identity(f"rate-{section}-{cls}-{since:%Y%m%d}", version), toll_section=f"t:{section}",
+                    vehicle_class=cls, fen_per_km=fen_per_km, effective_from=since, effective_to=until)
+
+
+def notice(source_id: str, **kw: Any) -> TollNotice:
+    """A notice; give policy, title, starts_at and whatever else the test needs."""
+    return TollNotice(**{**_identity(source_id), **kw})
+
+
+def line(stations_km: Iterable[float]) -> list[Record]:
+    """Road S1 with a station at each km mark (0.1° of longitude apart per 10 km) and one toll section
+    per gap, all at 45 fen/km for class 1 and 90 for class 12."""
+    marks = list(stations_km)
+    records: list[Record] = []
+    for n, km in enumerate(marks):
+        records.append(Poi(**_identity(f"st{n}"), poi_kind="toll_station", name=f"测试{n}收费站", road="S1",
+                           geometry=Geometry.point(113.0 + km / 100, 34.0)))
+    for n, (a, b) in enumerate(zip(marks, marks[1:], strict=False)):
+        coords = [[113.0 + a / 100, 34.0], [113.0 + b / 100, 34.0]]
+        records.append(RoadSection(**_identity(f"s{n}"), geometry=Geometry(type="LineString", coordinates=coords),
+                                   road="S1", road_name="测试高速", road_class="expressway", from_node=f"n{n}",
+                                   to_node=f"n{n + 1}", start_stake_m=a * 1000, end_stake_m=b * 1000,
+                                   speed_kmh=120, toll=True))
+        records.append(TollSection(**_identity(f"ts{n}"), geometry=Geometry(type="LineString", coordinates=coords),
+                                   road="S1", name=f"测试{n}—测试{n + 1}", road_sections=[f"t:s{n}"],
+                                   length_m=(b - a) * 1000))
+        records.extend([rate(f"ts{n}", 1, 45), rate(f"ts{n}", 12, 90)])
+    records.append(rules())
+    return records
+
+
+def model_of(records: Iterable[Record]) -> ReadModel:
+    """A read model holding ``records``."""
+    model = ReadModel()
+    model.apply(records)
+    return model
+
+
+@cache
+def bundle_model() -> ReadModel:
+    """The bundled Henan data in a read model (built once per test session)."""
+    model = ReadModel()
+    for records in read_bundle().values():
+        model.apply(records)
+    return model
+
+
+def ask(book: TollBook | ReadModel, origin: str, destination: str, cls: int = 1, payment: str = "etc",
+        at: datetime = NOW, **kw: Any) -> dict[str, Any]:
+    """A quote as the API would answer it."""
+    book = book if isinstance(book, TollBook) else toll_book(book)
+    return quote(book, QuoteRequest(origin, destination, vehicle_class(cls), payment, at, **kw))
