@@ -144,7 +144,8 @@ def test_a_quote_is_the_sum_of_its_sections(pair: tuple[str, str], cls: int, pay
 def test_a_quote_is_symmetric_where_the_rates_are(pair: tuple[str, str], cls: int, payment: str) -> None:
     there = ask(bundle_model(), pair[0], pair[1], cls=cls, payment=payment)
     back = ask(bundle_model(), pair[1], pair[0], cls=cls, payment=payment)
-    assert there["amount_fen"] == back["amount_fen"] and there["distance_km"] == back["distance_km"]
+    assert there["amount_fen"] == back["amount_fen"]
+    assert there["distance_km"] == pytest.approx(back["distance_km"], abs=0.002)
 
 
 @SOME
