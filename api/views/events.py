@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from aiohttp import web
 from pydantic import AwareDatetime, Field
@@ -27,21 +26,22 @@ class EventsQuery(SpatialQuery):
 
 
 def _keep(q: EventsQuery) -> Callable[[Record], bool]:
-    """The attribute filters of ``q`` as one predicate."""
+    """The attribute filters of ``q`` as one predicate (reading only closure locals, once per record)."""
     types, severities = frozenset(q.type), frozenset(q.severity)
-    since: datetime | None = q.since
+    active = None if q.active == "all" else q.active == "true"
+    road, source, since = q.road, q.source, q.since
 
     def keep(record: Record) -> bool:
         assert isinstance(record, RoadEvent)
-        if q.active != "all" and record.active != (q.active == "true"):
+        if active is not None and record.active != active:
             return False
-        if q.road is not None and record.road != q.road:
+        if road is not None and record.road != road:
             return False
         if types and record.type not in types:
             return False
         if severities and record.severity not in severities:
             return False
-        if q.source is not None and record.source != q.source:
+        if source is not None and record.source != source:
             return False
         return since is None or (record.ingested_at is not None and record.ingested_at > since)
 

@@ -55,7 +55,7 @@ async def list_features(
     request: web.Request,
     kind: Kind,
     query_model: type[Q],
-    keep: Callable[[Q], Callable[[Record], bool]],
+    keep: Callable[[Q], Callable[[Record], bool] | None],
     order: Callable[[Record], Any],
     max_age: int,
 ) -> web.Response:

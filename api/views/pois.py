@@ -23,16 +23,18 @@ class PoisQuery(SpatialQuery):
     open_status: csv_of(OpenStatus) = Field(default_factory=list, description="comma-separated statuses")
 
 
-def _keep(q: PoisQuery) -> Callable[[Record], bool]:
-    """The attribute filters of ``q`` as one predicate."""
-    kinds, statuses = frozenset(q.kind), frozenset(q.open_status)
+def _keep(q: PoisQuery) -> Callable[[Record], bool] | None:
+    """The attribute filters of ``q`` as one predicate (None without any: nothing to call per record)."""
+    kinds, statuses, road = frozenset(q.kind), frozenset(q.open_status), q.road
     text = q.q.casefold() if q.q else None
+    if not kinds and not statuses and road is None and text is None:
+        return None
 
     def keep(record: Record) -> bool:
         assert isinstance(record, Poi)
         if kinds and record.poi_kind not in kinds:
             return False
-        if q.road is not None and record.road != q.road and q.road not in record.roads:
+        if road is not None and record.road != road and road not in record.roads:
             return False
         if statuses and record.open_status not in statuses:
             return False
