@@ -50,32 +50,34 @@ def feature_parts(record: Record, crs: Crs = Crs.WGS84) -> FeatureParts:
     return head + b',"properties":', properties_json(record)[:-1]
 
 
-def _append_feature(out: list[bytes], parts: FeatureParts, distance_m: float | None = None) -> None:
-    out.append(parts[0])
-    out.append(parts[1])
-    if distance_m is not None:
-        out.append(b',"distance_m":%.1f' % distance_m)
-    out.append(b"}}")
+def feature_open(record: Record, crs: Crs = Crs.WGS84) -> bytes:
+    """The feature without its two closing braces, so more properties (a distance) can follow it."""
+    head, props = feature_parts(record, crs)
+    return head + props
+
+
+def _opening(view: KindView, record: Record, crs: Crs) -> bytes:
+    """``feature_open`` from the view's cache for WGS84 output, the only one worth keeping."""
+    return view.cached(record, feature_open) if crs is Crs.WGS84 else feature_open(record, crs)
 
 
 def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
     """One feature; ``extra`` adds properties (e.g. version history)."""
-    parts = view.cached(record, feature_parts) if crs is Crs.WGS84 else feature_parts(record, crs)
-    if extra:
-        parts = (parts[0], parts[1] + b"," + orjson.dumps(extra)[1:-1])
-    out: list[bytes] = []
-    _append_feature(out, parts)
-    return b"".join(out)
+    opening = _opening(view, record, crs)
+    return opening + b"," + orjson.dumps(extra)[1:-1] + b"}}" if extra else opening + b"}}"
 
 
 def feature_collection(view: KindView, hits: Sequence[Hit], crs: Crs, meta: dict[str, Any]) -> bytes:
-    """A FeatureCollection of ``hits``; ``meta`` becomes foreign members (count, limit …)."""
-    out = [b'{"type":"FeatureCollection",', orjson.dumps(meta)[1:-1], b',"features":[']
-    cached = view.cached
-    for n, hit in enumerate(hits):
-        if n:
-            out.append(b",")
-        parts = cached(hit.record, feature_parts) if crs is Crs.WGS84 else feature_parts(hit.record, crs)
-        _append_feature(out, parts, hit.distance_m)
+    """A FeatureCollection of ``hits``; ``meta`` becomes foreign members (count, limit …).
+
+    Each feature costs a cache lookup and one or two appends: the per-request work that is left.
+    """
+    out = [b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":[']
+    for hit in hits:
+        out.append(_opening(view, hit.record, crs))
+        distance = hit.distance_m
+        out.append(b"}}," if distance is None else b',"distance_m":%.1f}},' % distance)
+    if hits:
+        out[-1] = out[-1][:-1]  # no comma after the last feature
     out.append(b"]}")
     return b"".join(out)
