@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from itertools import accumulate
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
 
 class _RecordCounts(Collector):
@@ -37,37 +41,55 @@ class _StaleSources(Collector):
         yield family
 
 
+class _HttpRequests(Collector):
+    """Request counts by (method, route, status) and latency histograms by route, in plain dicts.
+
+    prometheus_client's ``Counter.inc`` and ``Histogram.observe`` take a lock each and walk the
+    buckets in Python on every request. Requests are observed on the event loop's thread only, so
+    plain integers do, and the families are built at scrape time instead.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+        self.buckets: dict[str, list[int]] = {}  # per route: observations per bucket, the last one +Inf
+        self.sums: dict[str, float] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        buckets = self.buckets.get(route)
+        if buckets is None:
+            buckets = self.buckets[route] = [0] * (len(LATENCY_BUCKETS) + 1)
+            self.sums[route] = 0.0
+        buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.sums[route] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily("travel_http_requests", "HTTP requests", labels=["method", "route", "status"])
+        for (method, route, status), n in self.counts.items():
+            requests.add_metric([method, route, str(status)], n)
+        yield requests
+        latency = HistogramMetricFamily("travel_http_request_duration_seconds", "HTTP request latency",
+                                        labels=["route"])
+        bounds = [*map(floatToGoString, LATENCY_BUCKETS), "+Inf"]
+        for route, buckets in self.buckets.items():
+            latency.add_metric([route], list(zip(bounds, accumulate(buckets), strict=True)), self.sums[route])
+        yield latency
+
+
 class Metrics:
     """The service's metrics and their registry."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "travel_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "travel_http_request_duration_seconds",
-            "HTTP request latency",
-            ["route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-            registry=self.registry,
-        )
+        self._http = _HttpRequests()
+        self.registry.register(self._http)
         self.polls = Counter("travel_source_polls", "Feed polls by outcome", ["source", "outcome"],
                              registry=self.registry)
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[str, Any] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count and time one request (label children are cached: ``labels()`` is slow)."""
-        key = (method, route, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self._counters[key] = self.requests.labels(method, route, str(status))
-        timer = self._timers.get(route)
-        if timer is None:
-            timer = self._timers[route] = self.latency.labels(route)
-        counter.inc()
-        timer.observe(seconds)
+        """Count and time one request."""
+        self._http.observe(method, route, status, seconds)
 
     def watch_records(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Export per-kind record counts from ``counts()``."""

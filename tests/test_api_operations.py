@@ -30,7 +30,8 @@ async def test_metrics_count_requests_and_records(app_client) -> None:  # noqa: 
     assert 'travel_http_requests_total{method="GET",route="/v1/events",status="200"} 1.0' in text
     assert 'travel_http_requests_total{method="GET",route="/v1/events",status="400"} 1.0' in text
     assert 'travel_records{kind="event"} 2.0' in text
-    assert "travel_http_request_duration_seconds_bucket" in text
+    assert 'travel_http_request_duration_seconds_count{route="/v1/events"} 2.0' in text
+    assert 'travel_http_request_duration_seconds_bucket{le="+Inf",route="/v1/events"} 2.0' in text
 
 
 async def test_openapi_is_valid_3_1_and_documents_every_filter(app_client) -> None:  # noqa: ANN001
