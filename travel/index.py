@@ -16,6 +16,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import shapely
@@ -38,6 +39,7 @@ VECTOR_FROM = 256  # candidates above which numpy's per-call overhead pays off
 BAND_DEG = 0.1  # latitude band height: a 10 km query reads 2–3 bands
 
 Located = tuple[int, float, float]  # (position in the index, lon, lat) of a point
+_second = itemgetter(1)  # the metres of an (id, metres) pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +125,18 @@ class GeoIndex:
         """(id, metres) within ``radius_m`` of the point, nearest first."""
         box = degree_box(lon, lat, radius_m)
         points = self._points_in(*box)
+        ids = self.ids
         if len(points) > VECTOR_FROM:
             lons = np.fromiter((p[1] for p in points), float, len(points))
             lats = np.fromiter((p[2] for p in points), float, len(points))
             dist = haversine_many(lon, lat, lons, lats).tolist()
-            pairs = [(p[0], d) for p, d in zip(points, dist, strict=True)]
+            hits = [(ids[p[0]], d) for p, d in zip(points, dist, strict=True) if d <= radius_m]
         else:
-            pairs = [(p[0], haversine_m(lon, lat, p[1], p[2])) for p in points]
+            hits = [(ids[p[0]], d) for p in points if (d := haversine_m(lon, lat, p[1], p[2])) <= radius_m]
         if self.shapes is not None:
             geoms = self.geoms
-            pairs += [(i, distance_m(geoms[i], lon, lat)) for i in self._shapes_near(shapely.box(*box))]
-        ids = self.ids
-        hits = [(ids[i], d) for i, d in pairs if d <= radius_m]
+            near = [(i, distance_m(geoms[i], lon, lat)) for i in self._shapes_near(shapely.box(*box))]
+            hits += [(ids[i], d) for i, d in near if d <= radius_m]
         hits.sort(key=_second)
         return hits
 
@@ -160,10 +162,6 @@ class GeoIndex:
                 hits.append((self.ids[i], d))
         hits.sort(key=_second)
         return hits
-
-
-def _second(pair: tuple[str, float]) -> float:
-    return pair[1]
 
 
 def _lon(point: Located) -> float:
