@@ -28,10 +28,10 @@ def _numbers(value: Any, count: int, name: str) -> list[float]:
     if len(parts) != count:
         raise ValueError(f"expected {count} comma-separated numbers ({name}), got {len(parts)}")
     try:
-        numbers = [float(p) for p in parts]
+        numbers = list(map(float, parts))
     except ValueError:
         raise ValueError(f"expected {count} comma-separated numbers ({name})") from None
-    if not all(math.isfinite(n) for n in numbers):
+    if not all(map(math.isfinite, numbers)):
         raise ValueError("numbers must be finite (no NaN or infinity)")
     return numbers
 
@@ -101,17 +101,13 @@ class SpatialQuery(QueryModel):
     crs: Crs = Field(default=Crs.WGS84, description="coordinate system of parameters and results")
     limit: int = Field(default=500, ge=1, le=5000)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _radius_needs_near(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "radius_m" in data and "near" not in data:
-            raise ValueError("radius_m: needs near=lon,lat")
-        if isinstance(data, dict) and "bbox" in data and "near" in data:
-            raise ValueError("bbox: cannot be combined with near; give one of them")
-        return data
-
     @model_validator(mode="after")
-    def _to_wgs84(self) -> SpatialQuery:
+    def _check_and_convert(self) -> SpatialQuery:
+        """One after-validator (a Python call per request, not two): combinations, then WGS84 input."""
+        if self.near is None and "radius_m" in self.model_fields_set:
+            raise ValueError("radius_m: needs near=lon,lat")
+        if self.bbox is not None and self.near is not None:
+            raise ValueError("bbox: cannot be combined with near; give one of them")
         if self.crs is Crs.WGS84:
             return self
         updates: dict[str, Any] = {}
