@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
@@ -18,7 +17,7 @@ from travel.readmodel import ReadModel
 from travel.tolls.answer import ClassOut
 from travel.tolls.book import toll_book
 from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
-from travel.tolls.quote import QuoteRequest, quote
+from travel.tolls.quote import QuoteRequest, quote_json
 
 SERVICE_ZONE = "Asia/Shanghai"
 QUOTE_MAX_AGE_S = 60
@@ -149,9 +148,9 @@ async def quote_toll(request: web.Request) -> web.Response:
     q = parse_query(request, QuoteQuery)
     at = q.at or datetime.now(UTC)
     book = toll_book(_ready(request))
-    answer = quote(book, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at,
-                                      q.seats, frozenset(q.policy), q.crs, q.geometry))
-    return _json(orjson.dumps({**answer, "at": at.isoformat()}), QUOTE_MAX_AGE_S if q.at else 0)
+    body = quote_json(book, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at,
+                                         q.seats, frozenset(q.policy), q.crs, q.geometry))
+    return _json(body, QUOTE_MAX_AGE_S if q.at else 0)
 
 
 def _state(notice: TollNotice, at: datetime) -> Literal["active", "upcoming", "ended", "cancelled"]:

@@ -10,7 +10,7 @@ from travel.models import Payment
 
 
 class Out(BaseModel):
-    """Answer models: built from trusted values, refused extras keep the schema honest."""
+    """Answer models: the schema the API documents and the shape quotes are built in."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

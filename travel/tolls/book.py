@@ -9,8 +9,10 @@ could alter, on every process (each follows the same change bus).
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from travel.models import Kind, Poi, PoiKind, RoadSection, TollNotice, TollRate, TollRules, TollSection
@@ -65,6 +67,16 @@ class TollBook:
     priced: Lru[tuple, object] = field(default_factory=lambda: Lru(PRICED_CACHE))
     sides: Lru[tuple, object] = field(default_factory=lambda: Lru(QUOTE_CACHE))
     quotes: Lru[tuple, dict] = field(default_factory=lambda: Lru(QUOTE_CACHE))
+    bodies: Lru[tuple, bytes] = field(default_factory=lambda: Lru(QUOTE_CACHE))
+    _notice_changes: list[datetime] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._notice_changes = sorted({n.starts_at for n in self.notices}
+                                      | {n.ends_at for n in self.notices if n.ends_at is not None})
+
+    def notices_period(self, at: datetime) -> int:
+        """The span between notice starts and ends that ``at`` is in: the same span, the same notices in force."""
+        return bisect_right(self._notice_changes, at)
 
 
 @dataclass(slots=True)

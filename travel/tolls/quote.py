@@ -1,7 +1,9 @@
 """Toll quotes: resolve both ends to toll stations, price the path, apply rules and notices, show the working.
 
-``quote`` answers a JSON-ready dict (the API's body) so a cached answer is served without rebuilding
-models. Amounts are integer fen throughout; yuan appear only as display values.
+``quote`` answers a JSON-ready dict in the shape of ``travel.tolls.answer.QuoteOut`` (the API's
+documented body; tests validate real answers against it), built as plain dicts because building the
+models costs more than the whole computation. Amounts are integer fen throughout; yuan appear only
+as display values.
 """
 
 from __future__ import annotations
@@ -11,21 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from travel.crs import Crs, from_wgs84
 from travel.errors import TravelError
 from travel.models import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.places import Candidate, PlaceKind, normalize, resolve
-from travel.tolls.answer import (
-    ClassOut,
-    PairOut,
-    PlaceRef,
-    PolicyOut,
-    QuoteOut,
-    RulesOut,
-    SectionOut,
-    SideOut,
-    StationOut,
-)
 from travel.tolls.book import TollBook
 from travel.tolls.classes import VehicleClass, VehicleKind
 from travel.tolls.money import half_up, to_whole_yuan, yuan
@@ -200,45 +193,45 @@ def _amount(charges: tuple[SectionCharge, ...], judgement: Judgement, rules: Tol
     return Amount(sections, subtotal, total)
 
 
-def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount, total: int) -> list[PolicyOut]:
+def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount, total: int) -> list[dict[str, Any]]:
     if amount.subtotal == 0:
         return []
     if payment == "etc":
-        lines = [PolicyOut(id="etc_discount", policy="etc_discount",
+        lines = [dict(id="etc_discount", policy="etc_discount",
                            title=f"ETC通行费优惠{rules.etc_discount_percent:g}%", document=rules.document, applied=True,
                            detail=f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分")]
         if total < amount.total:
-            lines.append(PolicyOut(id="etc_not_above_cash", policy="etc_not_above_cash", title="ETC不高于非ETC",
+            lines.append(dict(id="etc_not_above_cash", policy="etc_not_above_cash", title="ETC不高于非ETC",
                                    document=rules.document, applied=True,
                                    detail=f"按非ETC金额 {yuan(cash.total):.2f} 元计收"))
         return lines
     if rules.cash_rounding == "yuan":
-        return [PolicyOut(id="cash_rounding", policy="cash_rounding", title="非ETC通行费四舍五入到元",
+        return [dict(id="cash_rounding", policy="cash_rounding", title="非ETC通行费四舍五入到元",
                           document=rules.document, applied=True,
                           detail=f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取")]
     return []
 
 
-def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> PolicyOut:
+def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> dict[str, Any]:
     if isinstance(notice, TollPolicy):
-        return PolicyOut(id=None, policy=notice.value, title=POLICY_ZH[notice], document=None, applied=False,
+        return dict(id=None, policy=notice.value, title=POLICY_ZH[notice], document=None, applied=False,
                          detail=reason)
     effect = "免收通行费" if notice.discount_percent == 100 else f"优惠{notice.discount_percent:g}%"
     roads = f"（{'、'.join(notice.roads)}）" if notice.roads else ""
-    return PolicyOut(id=notice.id, policy=notice.policy.value, title=notice.title, document=notice.document,
+    return dict(id=notice.id, policy=notice.policy.value, title=notice.title, document=notice.document,
                      applied=applied, detail=reason if reason else f"{effect}{roads}")
 
 
 # --------------------------------------------------------------------------- the answer
-def _station_out(station: Station, crs: Crs) -> StationOut:
+def _station_out(station: Station, crs: Crs) -> dict[str, Any]:
     lon, lat = from_wgs84(station.lon, station.lat, crs)
-    return StationOut(id=station.id, name=station.name, road=station.road, lon=round(lon, 7), lat=round(lat, 7),
+    return dict(id=station.id, name=station.name, road=station.road, lon=round(lon, 7), lat=round(lat, 7),
                       closed=station.closed)
 
 
-def _side_out(side: Side, station: Station, crs: Crs) -> SideOut:
-    place = PlaceRef(kind=side.place.kind.value, id=side.place.id, name=side.place.name)
-    return SideOut(query=side.query, place=place, station=_station_out(station, crs),
+def _side_out(side: Side, station: Station, crs: Crs) -> dict[str, Any]:
+    place = dict(kind=side.place.kind.value, id=side.place.id, name=side.place.name)
+    return dict(query=side.query, place=place, station=_station_out(station, crs),
                    stations_priced=len(side.stations))
 
 
@@ -260,9 +253,9 @@ def _geometry(book: TollBook, path: TollPath, crs: Crs) -> dict[str, Any]:
 
 
 def _cache_key(book: TollBook, request: QuoteRequest) -> tuple:
-    in_force = tuple(n.id for n in book.notices if n.in_force(request.at))
     return (request.origin, request.destination, request.vehicle_class.code, request.payment, request.seats,
-            request.declared, request.crs, request.geometry, book.tariff.period(request.at), in_force)
+            request.declared, request.crs, request.geometry, book.tariff.period(request.at),
+            book.notices_period(request.at))
 
 
 def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
@@ -295,13 +288,12 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         etc_total = min(etc_total, amounts["cash"].total)
     amount = amounts[request.payment]
     total = etc_total if request.payment == "etc" else amount.total
-    answer = QuoteOut(
-        from_=_side_out(origin, best.entry, request.crs),
+    body: dict[str, Any] = dict(
+        origin=_side_out(origin, best.entry, request.crs),
         to=_side_out(destination, best.exit, request.crs),
-        vehicle_class=ClassOut(code=code, name=request.vehicle_class.name, kind=request.vehicle_class.kind.value),
+        vehicle_class=dict(code=code, name=request.vehicle_class.name, kind=request.vehicle_class.kind.value),
         seats=request.seats,
         payment=request.payment,
-        at=request.at.isoformat(),
         amount_yuan=yuan(total),
         amount_fen=total,
         subtotal_fen=amount.subtotal,
@@ -310,7 +302,7 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         distance_km=round(best.path.length_m / 1000, 3),
         charged_km=float(sum(c.km for c in best.charges)),
         sections=[
-            SectionOut(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
+            dict(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
                        km=float(c.km), fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
                        rate_id=c.rate_id, base_fen=c.base_fen, amount_fen=fen)
             for c, fen in zip(best.charges, amount.sections, strict=True)
@@ -320,15 +312,24 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         not_applied=[_notice_line(n, False, why) for n, why in judgement.declined],
         assumptions=judgement.assumptions,
         rule_version=rules.rule_version,
-        rules=RulesOut(id=rules.id, title=rules.title, document=rules.document, verified=rules.verified),
+        rules=dict(id=rules.id, title=rules.title, document=rules.document, verified=rules.verified),
         priced_pairs=[
-            PairOut(from_=p.entry.name, to=p.exit.name, base_fen=p.base_fen,
-                    distance_km=round(p.path.length_m / 1000, 3))
+            {"from": p.entry.name, "to": p.exit.name, "base_fen": p.base_fen,
+             "distance_km": round(p.path.length_m / 1000, 3)}
             for p in options[:SHOWN_PAIRS]
         ],
         geometry=_geometry(book, best.path, request.crs) if request.geometry else None,
     )
-    body = answer.model_dump(mode="json", by_alias=True, exclude={"at"}, exclude_none=False)
+    body = {"from": body.pop("origin"), **body}  # "from" is a keyword, so it cannot name an argument above
     if not request.geometry:
         del body["geometry"]
     return book.quotes.put(key, body)
+
+
+def quote_json(book: TollBook, request: QuoteRequest) -> bytes:
+    """The quote as the API's JSON bytes, ``at`` included; serialized once per cached answer."""
+    key = _cache_key(book, request)
+    cached = book.bodies.get(key)
+    if cached is None:
+        cached = book.bodies.put(key, orjson.dumps(quote(book, request)))
+    return b"".join((cached[:-1], b',"at":', orjson.dumps(request.at.isoformat()), b"}"))

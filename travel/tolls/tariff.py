@@ -62,6 +62,8 @@ class Tariff:
             changes.update(r.effective_from for r in dated)
             changes.update(r.effective_to for r in dated if r.effective_to)
         self._changes = sorted(changes)
+        self._lengths: dict[str, float] | None = None
+        self._whole: dict[str, float] = {}  # road length of each toll section, for the network in _lengths
 
     def period(self, at: datetime) -> int:
         """The number of the span of time (between rate or rule changes) that ``at`` falls in."""
@@ -90,10 +92,15 @@ class Tariff:
             section_id = self.of_road_section.get(road_section)
             if section_id is not None:  # expressway sections outside every toll section are free
                 driven[section_id] = driven.get(section_id, 0.0) + length
+        if lengths is not self._lengths:
+            self._lengths, self._whole = lengths, {}
         charges = []
         for section_id, metres in driven.items():
             section = self.sections[section_id]
-            whole = sum(lengths.get(r, 0.0) for r in section.road_sections) or metres
+            whole = self._whole.get(section_id)
+            if whole is None:
+                whole = self._whole[section_id] = sum(lengths.get(r, 0.0) for r in section.road_sections)
+            whole = whole or metres
             km = (Decimal(section.length_m * min(1.0, metres / whole)) / 1000).quantize(METRES)
             rate = self._rate_at(section_id, vehicle_class, at)
             charges.append(SectionCharge(section, km, rate.fen_per_km, rate.id, half_up(km * rate.fen_per_km)))
