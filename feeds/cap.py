@@ -76,7 +76,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -101,11 +101,9 @@ from feeds.base import (
 from travel.geometry import Geometry
 from travel.models import (
     Alert,
-    AlertArea,
     AlertCertainty,
     AlertMsgType,
     AlertSeverity,
-    AlertText,
     AlertUrgency,
     WarningColour,
 )
@@ -184,6 +182,8 @@ EVENT_CODE_NAMES = frozenset({"cnwarningtype", "warningtype", "预警类型"})
 COLOUR_PARAMETER_NAMES = frozenset(
     {"alertcolor", "alertcolour", "color", "colour", "warningcolor", "warningcolour", "signalcolor", "预警颜色", "颜色"}
 )
+REPEATABLE = frozenset({"info", "area", "parameter", "eventCode", "geocode", "polygon", "circle"})
+"""The repeatable CAP elements this parser reads; every other element is read as a single text."""
 ADMIN_CODE_NAMES = ("gbt2260", "adcode", "admincode", "行政区划代码")
 """Geocode valueNames carrying GB/T 2260 codes, as prefixes of the name normalised by ``_norm``."""
 
@@ -220,25 +220,28 @@ _ENGLISH_WORDS = re.compile(
 )
 _COLOUR_WORDS = re.compile(r"([红橙黄蓝])色|\b(red|orange|yellow|blue)\b", re.IGNORECASE)
 _EVENT_CODE = re.compile(r"^(11B\d{2})(?:[-_]?0?([1-4]))?$")
-_SEPARATORS = re.compile(r"[\s,]+")
 _NAME_NOISE = re.compile(r"[\s/_\-]")
 _ADMIN_CODE = re.compile(r"^\d{6}$")
 _GEOD = Geod(ellps="WGS84")
 _AZIMUTHS = np.linspace(0.0, 360.0, CIRCLE_VERTICES, endpoint=False)
 
 Fields = dict[str, list[Element]]
+Texts = dict[str, str]
 Ring = list[list[float]]
 
 
 def parse(data: bytes, ctx: ParseContext) -> Parsed:
     """Parse one CAP document (an alert, or an Atom/RSS feed of them) into Alert records."""
     parsed = Parsed(snapshot=False)
-    seen: set[str] = set()
     with gc_paused():
-        root = parse_xml(data)
-        for where, elem in _embedded(root):
-            _add(parsed, where, elem, ctx, seen)
+        _read(parse_xml(data), parsed, ctx)  # the tree is freed on return, before the collector is back on
     return parsed
+
+
+def _read(root: Element, parsed: Parsed, ctx: ParseContext) -> None:
+    seen: set[str] = set()
+    for where, elem in _embedded(root):
+        _add(parsed, where, elem, ctx, seen)
 
 
 # --------------------------------------------------------------------------- document structure
@@ -279,15 +282,12 @@ def _add(parsed: Parsed, where: str, elem: Element | None, ctx: ParseContext, se
     if elem is None:
         parsed.reject(where, "no embedded CAP <alert> (linked alerts are not fetched)")
         return
-    fields = _index(elem)
-    identifier = _text(fields, "identifier")
+    texts, fields = _index(elem)
+    identifier = texts.get("identifier")
     if identifier is not None:
         where = f"alert {identifier}" if where == "alert" else f"{where} (alert {identifier})"
     try:
-        record = _alert(elem, fields, ctx)
-    except ValidationError as err:
-        parsed.reject(where, validation_reason(err))
-        return
+        record = _alert(elem, texts, fields, ctx)
     except ValueError as err:
         parsed.reject(where, str(err))
         return
@@ -298,71 +298,86 @@ def _add(parsed: Parsed, where: str, elem: Element | None, ctx: ParseContext, se
     parsed.records.append(record)
 
 
-def _index(elem: Element) -> Fields:
-    """Children by local name, in one pass (CAP elements are looked up many times)."""
-    out: Fields = {}
+def _index(elem: Element) -> tuple[Texts, Fields]:
+    """Children by local name, in one pass: the stripped text of each single element, every repeatable one.
+
+    CAP elements are looked up many times; one walk over the children serves every lookup. A
+    single element given twice counts once (its first non-empty text).
+    """
+    texts: Texts = {}
+    fields: Fields = {}
     for c in elem:
-        tag = c.tag
-        if type(tag) is not str:  # comments and processing instructions have a function as tag
-            continue
-        name = tag[tag.find("}") + 1 :]
-        found = out.get(name)
-        if found is None:
-            out[name] = [c]
-        else:
-            found.append(c)
-    return out
+        name = local(c.tag)
+        if name in REPEATABLE:
+            found = fields.get(name)
+            if found is None:
+                fields[name] = [c]
+            else:
+                found.append(c)
+        elif name not in texts:
+            value = c.text
+            if value and (value := value.strip()):
+                texts[name] = value
+    return texts, fields
 
 
-def _text(fields: Fields, name: str) -> str | None:
-    """Stripped text of the first child ``name``; None when absent or empty."""
-    elems = fields.get(name)
-    if not elems or elems[0].text is None:
-        return None
-    return elems[0].text.strip() or None
-
-
-def _required(fields: Fields, name: str) -> str:
-    value = _text(fields, name)
+def _required(texts: Texts, name: str) -> str:
+    value = texts.get(name)
     if value is None:
         raise ValueError(f"<{name}> is missing")
     return value
 
 
 # --------------------------------------------------------------------------- one alert
-def _alert(elem: Element, fields: Fields, ctx: ParseContext) -> Alert:
-    """One CAP message as an Alert; ValueError names what makes it unpublishable."""
+def _alert(elem: Element, texts: Texts, fields: Fields, ctx: ParseContext) -> Alert:
+    """One CAP message as an Alert; ValueError names what makes it unpublishable.
+
+    The record is validated in one ``model_validate`` call from plain dicts (areas, their
+    geometry and translations included), so each part is checked exactly once.
+    """
     if namespace(elem.tag) not in CAP_NAMESPACES:
         raise ValueError(f"<alert> in namespace {namespace(elem.tag)!r} is not CAP 1.1 or 1.2")
-    identifier = _required(fields, "identifier")
-    sent = parse_time(_required(fields, "sent"), ctx, "sent")
-    msg_type = _msg_type(_required(fields, "msgType"))
-    status = _required(fields, "status")
+    identifier = _required(texts, "identifier")
+    sent = parse_time(_required(texts, "sent"), ctx, "sent")
+    msg_type = _msg_type(_required(texts, "msgType"))
+    status = _required(texts, "status")
     if status != "Actual":
         raise ValueError(f"status {status} is not published")
-    scope = _text(fields, "scope")
+    scope = texts.get("scope")
     if scope is not None and scope not in PUBLIC_SCOPES:
         raise ValueError(f"scope {scope} is not published")
-    infos = fields.get("info", [])
+    infos = fields.get("info")
     if infos:
-        content = _content(infos, ctx)
+        record = _content(infos, ctx)
     elif msg_type is AlertMsgType.CANCEL:
-        content = {"event": CANCEL_EVENT}
+        record = {"event": CANCEL_EVENT}
     else:
         raise ValueError(f"{msg_type} message has no <info>")
-    return Alert(
+    record.update(
         id=f"{ctx.source}:{identifier}",
         source=ctx.source,
         source_id=identifier,
         version=version_of(sent),
         updated_at=sent,
         identifier=identifier,
-        sender=_required(fields, "sender"),
+        sender=_required(texts, "sender"),
         sent=sent,
         msg_type=msg_type,
-        references=_references(_text(fields, "references")),
-        **content,
+        references=_references(texts.get("references")),
     )
+    try:
+        return Alert.model_validate(record)
+    except ValidationError as err:
+        raise ValueError(validation_reason(err, partial(_area_loc, record.get("areas", ())))) from None
+
+
+def _area_loc(areas: list[dict[str, Any]], loc: tuple[int | str, ...]) -> str:
+    """An error's location, an area's named as the area (``areas.0.geometry`` → ``area 1 (中牟县): geometry``)."""
+    if len(loc) > 1 and loc[0] == "areas" and type(loc[1]) is int:
+        rest = ".".join(str(p) for p in loc[2:])
+        area = f"area {loc[1] + 1} ({areas[loc[1]]['area_desc']})"
+        return f"{area}: {rest}" if rest else area
+    return ".".join(str(p) for p in loc)
 
 
 def _msg_type(value: str) -> AlertMsgType:
@@ -385,65 +400,61 @@ def _references(value: str | None) -> list[str]:
     return refs
 
 
-def _language(info: Element) -> str:
-    """An info's language; CAP says an absent one is en-US."""
-    for c in info:
-        if type(c.tag) is str and local(c.tag) == "language" and c.text and c.text.strip():
-            return c.text.strip()
-    return DEFAULT_LANGUAGE
-
-
 def _content(infos: list[Element], ctx: ParseContext) -> dict[str, Any]:
-    """The Alert's fields from its infos: the primary (first zh, else first) and the others' texts."""
-    languages = [_language(i) for i in infos]
+    """The Alert's fields from its infos: the primary (first zh, else first) and the others' texts.
+
+    An info without ``<language>`` is en-US, as CAP says.
+    """
+    indexed = [_index(info) for info in infos]
+    languages = [texts.get("language", DEFAULT_LANGUAGE) for texts, _ in indexed]
     primary = next((n for n, lang in enumerate(languages) if lang.lower().startswith("zh")), 0)
-    translations = [_translation(_index(info), languages[n], n + 1) for n, info in enumerate(infos) if n != primary]
-    content = _primary(_index(infos[primary]), ctx, primary + 1)
+    translations = [
+        {
+            "language": languages[n],
+            "event": _info_event(texts, n + 1),
+            "headline": texts.get("headline"),
+            "description": texts.get("description"),
+            "instruction": texts.get("instruction"),
+        }
+        for n, (texts, _) in enumerate(indexed)
+        if n != primary
+    ]
+    content = _primary(*indexed[primary], ctx, primary + 1)
     content["language"] = languages[primary]
     content["translations"] = translations
     return content
 
 
-def _translation(fields: Fields, language: str, number: int) -> AlertText:
-    return AlertText(
-        language=language,
-        event=_info_event(fields, number),
-        headline=_text(fields, "headline"),
-        description=_text(fields, "description"),
-        instruction=_text(fields, "instruction"),
-    )
-
-
-def _info_event(fields: Fields, number: int) -> str:
-    event = _text(fields, "event")
+def _info_event(texts: Texts, number: int) -> str:
+    event = texts.get("event")
     if event is None:
         raise ValueError(f"info {number}: <event> is missing")
     return event
 
 
-def _primary(fields: Fields, ctx: ParseContext, number: int) -> dict[str, Any]:
+def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> dict[str, Any]:
     """Fields of the primary info: texts, codes, warning signal, times and areas."""
-    event_text = _info_event(fields, number)
-    headline = _text(fields, "headline")
+    event_text = _info_event(texts, number)
+    headline = texts.get("headline")
     signal_code, code_colour = _event_code(_pairs(fields, "eventCode"))
     colour = _parameter_colour(_pairs(fields, "parameter")) or code_colour or _text_colour(event_text, headline)
-    severity = _code(AlertSeverity, _text(fields, "severity"), "severity")
+    severity = _code(AlertSeverity, texts.get("severity"), "severity")
     if severity is AlertSeverity.UNKNOWN and colour is not None:
         severity = COLOUR_SEVERITY[colour]
-    onset = _text(fields, "onset") or _text(fields, "effective")
-    expires = _text(fields, "expires")
+    onset = texts.get("onset") or texts.get("effective")
+    expires = texts.get("expires")
     return {
         "event": signal_code or _recognise(event_text) or _recognise(headline) or event_text,
         "colour": colour,
         "severity": severity,
-        "urgency": _code(AlertUrgency, _text(fields, "urgency"), "urgency"),
-        "certainty": _code(AlertCertainty, _text(fields, "certainty"), "certainty"),
+        "urgency": _code(AlertUrgency, texts.get("urgency"), "urgency"),
+        "certainty": _code(AlertCertainty, texts.get("certainty"), "certainty"),
         "headline": headline,
-        "description": _text(fields, "description"),
-        "instruction": _text(fields, "instruction"),
+        "description": texts.get("description"),
+        "instruction": texts.get("instruction"),
         "onset": parse_time(onset, ctx, "onset") if onset else None,
         "expires": parse_time(expires, ctx, "expires") if expires else None,
-        "areas": [_area(_index(a), n) for n, a in enumerate(fields.get("area", ()), 1)],
+        "areas": [_area(*_index(a), n) for n, a in enumerate(fields.get("area", ()), 1)],
     }
 
 
@@ -529,15 +540,15 @@ def _recognise(value: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- areas
-def _area(fields: Fields, number: int) -> AlertArea:
-    """One <area>: description, GB/T 2260 codes and its shapes as one geometry."""
-    desc = _text(fields, "areaDesc")
+def _area(texts: Texts, fields: Fields, number: int) -> dict[str, Any]:
+    """One <area>: description, GB/T 2260 codes and its shapes as one geometry (validated with the Alert)."""
+    desc = texts.get("areaDesc")
     if desc is None:
         raise ValueError(f"area {number}: <areaDesc> is missing")
     try:
         rings = [_polygon(p.text or "") for p in fields.get("polygon", ())]
         rings += [_circle(c.text or "") for c in fields.get("circle", ())]
-        return AlertArea(area_desc=desc, admin_codes=_admin_codes(_pairs(fields, "geocode")), geometry=_combine(rings))
+        return {"area_desc": desc, "admin_codes": _admin_codes(_pairs(fields, "geocode")), "geometry": _combine(rings)}
     except ValidationError as err:
         raise ValueError(f"area {number} ({desc}): {validation_reason(err)}") from err
     except ValueError as err:
@@ -557,15 +568,14 @@ def _admin_codes(geocodes: list[tuple[str, str]]) -> list[str]:
 
 def _polygon(value: str) -> Ring:
     """A CAP polygon ("lat,lon lat,lon …") as a closed lon/lat ring."""
-    values = _SEPARATORS.split(value.strip()) if value.strip() else []
+    values = value.replace(",", " ").split()  # commas and whitespace both separate values
     if len(values) % 2:
         raise ValueError(f"polygon has an odd number of values ({len(values)}); expected lat,lon pairs")
     try:
-        numbers = list(map(float, values))
+        numbers = iter(list(map(float, values)))
     except ValueError:
         raise ValueError("polygon has a value that is not a number") from None
-    ring = [[lon, lat] for lat, lon in zip(numbers[::2], numbers[1::2], strict=True)]
-    return _ring(ring, "polygon")
+    return _ring([[lon, lat] for lat, lon in zip(numbers, numbers, strict=True)], "polygon")
 
 
 def _circle(value: str) -> Ring:
