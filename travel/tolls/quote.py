@@ -181,10 +181,15 @@ class Amount:
     total: int
 
 
+def _discounted(fen: int, share: Decimal) -> int:
+    """``fen`` × ``share``, rounded half up to the fen (no Decimal work when nothing is taken off)."""
+    return fen if share == 1 else half_up(fen * share)
+
+
 def _amount(charges: tuple[SectionCharge, ...], judgement: Judgement, rules: TollRules, code: int,
             payment: Payment) -> Amount:
     etc = 1 - rules.etc_discount_percent / 100 if payment == "etc" else Decimal(1)
-    sections = tuple(half_up(c.base_fen * judgement.factor(c.section.road) * etc) for c in charges)
+    sections = tuple(_discounted(c.base_fen, judgement.factor(c.section.road) * etc) for c in charges)
     subtotal = sum(sections)
     total = to_whole_yuan(subtotal) if payment == "cash" and rules.cash_rounding == "yuan" else subtotal
     minimum = rules.minimum_fen.get(code)
@@ -300,10 +305,10 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         adjustment_fen=total - amount.subtotal,
         amounts_fen={"etc": etc_total, "cash": amounts["cash"].total},
         distance_km=round(best.path.length_m / 1000, 3),
-        charged_km=float(sum(c.km for c in best.charges)),
+        charged_km=sum(c.metres for c in best.charges) / 1000,
         sections=[
             dict(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
-                       km=float(c.km), fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
+                       km=c.km, fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
                        rate_id=c.rate_id, base_fen=c.base_fen, amount_fen=fen)
             for c, fen in zip(best.charges, amount.sections, strict=True)
         ],

@@ -1,7 +1,7 @@
 """Rates as data: per toll (gantry) section and vehicle class, dated; plus the dated rule sets.
 
-A path is charged section by section: the kilometres driven inside each toll section times its rate
-for the class, rounded half up to the fen. Bridges and tunnels are toll sections with rates of their
+A path is charged section by section: the kilometres driven inside each toll section (to the metre)
+times its rate for the class, rounded half up to the fen. Bridges and tunnels are toll sections with rates of their
 own. Which rates and rules apply is decided by the exit time; ``period`` numbers the spans of time in
 which nothing changes, so a priced path can be cached per period.
 """
@@ -12,15 +12,11 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from travel.errors import TravelError
 from travel.models import TollRate, TollRules, TollSection
 from travel.tolls.classes import VehicleClass
-from travel.tolls.money import half_up
 from travel.tolls.network import TollPath
-
-METRES = Decimal("0.001")
 
 
 class NotPriced(TravelError):
@@ -35,10 +31,15 @@ class SectionCharge:
     """One toll section of a path: kilometres driven in it, its rate, and the undiscounted charge."""
 
     section: TollSection
-    km: Decimal
+    metres: int
     fen_per_km: int
     rate_id: str
     base_fen: int
+
+    @property
+    def km(self) -> float:
+        """Kilometres charged (exact to the metre)."""
+        return self.metres / 1000
 
 
 class Tariff:
@@ -64,6 +65,7 @@ class Tariff:
         self._changes = sorted(changes)
         self._lengths: dict[str, float] | None = None
         self._whole: dict[str, float] = {}  # road length of each toll section, for the network in _lengths
+        self._in_force: dict[tuple[str, int, int], TollRate] = {}  # (section, class, period) → rate
 
     def period(self, at: datetime) -> int:
         """The number of the span of time (between rate or rule changes) that ``at`` falls in."""
@@ -77,6 +79,13 @@ class Tariff:
         raise NotPriced(f"no toll rules are in force at {at.isoformat()}; import them with travel import toll_rules")
 
     def _rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
+        key = (section_id, vehicle_class.code, self.period(at))
+        rate = self._in_force.get(key)
+        if rate is None:
+            rate = self._in_force[key] = self._find_rate(section_id, vehicle_class, at)
+        return rate
+
+    def _find_rate(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
         for rate in reversed(self.rates.get((section_id, vehicle_class.code), ())):
             if rate.effective_from <= at and (rate.effective_to is None or at < rate.effective_to):
                 return rate
@@ -101,7 +110,9 @@ class Tariff:
             if whole is None:
                 whole = self._whole[section_id] = sum(lengths.get(r, 0.0) for r in section.road_sections)
             whole = whole or metres
-            km = (Decimal(section.length_m * min(1.0, metres / whole)) / 1000).quantize(METRES)
+            charged = round(section.length_m * min(1.0, metres / whole))
             rate = self._rate_at(section_id, vehicle_class, at)
-            charges.append(SectionCharge(section, km, rate.fen_per_km, rate.id, half_up(km * rate.fen_per_km)))
+            # metres × fen/km ÷ 1000, rounded half up to the fen, in integers (exact)
+            charges.append(SectionCharge(section, charged, rate.fen_per_km, rate.id,
+                                         (charged * rate.fen_per_km + 500) // 1000))
         return charges
