@@ -13,7 +13,16 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from travel.geometry import Geometry, GeometryType
 from travel.tolls.classes import CLASS_CODES, CLASS_CODES_TEXT
@@ -324,18 +333,23 @@ class TollRate(Record):
     effective_from: AwareDatetime
     effective_to: AwareDatetime | None = None
 
+    @field_validator("vehicle_class")
+    @classmethod
+    def _known_class(cls, value: int) -> int:
+        return _check_classes([value])[0]
+
     @model_validator(mode="after")
     def _check_rate(self) -> TollRate:
-        _check_classes([self.vehicle_class])
         _check_period(self.effective_from, self.effective_to, "effective_to", "effective_from")
         return self
 
 
-def _check_classes(codes: list[int]) -> None:
+def _check_classes(codes: list[int]) -> list[int]:
     bad = sorted(set(codes) - CLASS_CODES)
     if bad:
-        raise ValueError(f"vehicle class {', '.join(map(str, bad))} is not a JT/T 489-2019 code "
+        raise ValueError(f"{', '.join(map(str, bad))} is not a JT/T 489-2019 vehicle class "
                          f"(valid: {CLASS_CODES_TEXT})")
+    return codes
 
 
 def _check_period(start: datetime, end: datetime | None, end_name: str, start_name: str) -> None:
@@ -364,9 +378,14 @@ class TollRules(Record):
     minimum_fen: dict[int, int] = Field(default_factory=dict, description="minimum charge per class, fen")
     verified: bool = Field(default=False, description="false: illustrative values, not an official table")
 
+    @field_validator("minimum_fen")
+    @classmethod
+    def _known_classes(cls, value: dict[int, int]) -> dict[int, int]:
+        _check_classes(list(value))
+        return value
+
     @model_validator(mode="after")
     def _check_rules(self) -> TollRules:
-        _check_classes(list(self.minimum_fen))
         _check_period(self.effective_from, self.effective_to, "effective_to", "effective_from")
         return self
 
@@ -406,9 +425,13 @@ class TollNotice(Record):
         default_factory=list, description="roads covered; empty: every road")
     cancelled: bool = False
 
+    @field_validator("vehicle_classes")
+    @classmethod
+    def _known_classes(cls, value: list[int]) -> list[int]:
+        return _check_classes(value)
+
     @model_validator(mode="after")
     def _check_notice(self) -> TollNotice:
-        _check_classes(self.vehicle_classes)
         _check_period(self.starts_at, self.ends_at, "ends_at", "starts_at")
         return self
 
