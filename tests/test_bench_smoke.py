@@ -26,7 +26,8 @@ def test_api_bench_runs_at_tiny_scale(capsys: pytest.CaptureFixture[str]) -> Non
         assert row.sample.rps > 0, row
         assert row.sample.p50_ms > 0, row
         assert row.sample.non2xx == 0, row
-        assert row.ratio > 0, row
+        assert row.reference.rps > 0 and row.reference.non2xx == 0, row
+        assert row.ratio == row.sample.rps / row.reference.rps, row
         if sys.platform == "linux":
             assert row.sample.server_cpu_s > 0, row
 
