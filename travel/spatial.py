@@ -90,3 +90,15 @@ def distance_between_m(geom: BaseGeometry, other: BaseGeometry) -> float:
 def metres_to_degrees(distance_m: float, lat: float) -> float:
     """A conservative buffer in degrees covering ``distance_m`` at latitude ``lat``."""
     return degree_box(0.0, lat, distance_m)[2]
+
+
+def locate_on_line(line: BaseGeometry, lon: float, lat: float) -> tuple[float, float]:
+    """(fraction along ``line`` of its point nearest to (lon, lat), that point's distance in metres).
+
+    Measured in a local metric plane around the point, so the fraction is of metres, not degrees.
+    """
+    local = _to_local(line, lon, lat)
+    fraction = local.project(Point(0.0, 0.0), normalized=True)
+    nearest = local.interpolate(fraction, normalized=True)
+    nlon, nlat = _from_local(nearest.x, nearest.y, lon, lat)
+    return fraction, haversine_m(lon, lat, nlon, nlat)

@@ -283,53 +283,77 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         raise Unquotable(f"from and to are the same place ({origin.place.name}); name two different places",
                          param="to")
     best, options = _best_pair(book, origin, destination, request)
-    rules = book.tariff.rules_at(request.at)
     trip = Trip(request.vehicle_class, request.seats, request.payment, request.at, request.declared)
-    judgement = judge(book.notices, trip)
-    code = request.vehicle_class.code
-    amounts = {p: _amount(best.charges, judgement, rules, code, p) for p in ("etc", "cash")}
-    etc_total = amounts["etc"].total
-    if rules.etc_not_above_cash:
-        etc_total = min(etc_total, amounts["cash"].total)
-    amount = amounts[request.payment]
-    total = etc_total if request.payment == "etc" else amount.total
-    body: dict[str, Any] = dict(
-        origin=_side_out(origin, best.entry, request.crs),
-        to=_side_out(destination, best.exit, request.crs),
-        vehicle_class=dict(code=code, name=request.vehicle_class.name, kind=request.vehicle_class.kind.value),
-        seats=request.seats,
-        payment=request.payment,
-        amount_yuan=yuan(total),
-        amount_fen=total,
-        subtotal_fen=amount.subtotal,
-        adjustment_fen=total - amount.subtotal,
-        amounts_fen={"etc": etc_total, "cash": amounts["cash"].total},
-        distance_km=round(best.path.length_m / 1000, 3),
-        charged_km=sum(c.metres for c in best.charges) / 1000,
-        sections=[
-            dict(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
-                       km=c.km, fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
-                       rate_id=c.rate_id, base_fen=c.base_fen, amount_fen=fen)
-            for c, fen in zip(best.charges, amount.sections, strict=True)
-        ],
-        policies=[*(_notice_line(n, True, None) for n in judgement.applied),
-                  *_rule_lines(rules, request.payment, amount, amounts["cash"], total)],
-        not_applied=[_notice_line(n, False, why) for n, why in judgement.declined],
-        assumptions=judgement.assumptions,
-        rule_version=rules.rule_version,
-        rules=dict(id=rules.id, title=rules.title, document=rules.document, verified=rules.verified),
-        priced_pairs=[
+    body: dict[str, Any] = {
+        "from": _side_out(origin, best.entry, request.crs),
+        "to": _side_out(destination, best.exit, request.crs),
+        "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
+                          "kind": request.vehicle_class.kind.value},
+        "seats": request.seats,
+        "payment": request.payment,
+        "distance_km": round(best.path.length_m / 1000, 3),
+        **trip_toll(book, best.charges, trip),
+        "priced_pairs": [
             {"from": p.entry.name, "to": p.exit.name, "base_fen": p.base_fen,
              "distance_km": round(p.path.length_m / 1000, 3)}
             for p in options[:SHOWN_PAIRS]
         ],
-        geometry=_geometry(book, best.path, request.crs) if request.geometry else None,
-    )
-    body = {"from": body.pop("origin"), **body}  # "from" is a keyword, so it cannot name an argument above
-    if not request.geometry:
-        del body["geometry"]
+    }
+    if request.geometry:
+        body["geometry"] = _geometry(book, best.path, request.crs)
     return book.quotes.put(key, body)
 
+
+def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) -> dict[str, Any]:
+    """What one trip (one entry, one exit) pays: amounts, per-section breakdown, rules and notices."""
+    rules = book.tariff.rules_at(trip.at)
+    judgement = judge(book.notices, trip)
+    code = trip.vehicle_class.code
+    amounts = {p: _amount(charges, judgement, rules, code, p) for p in ("etc", "cash")}
+    etc_total = amounts["etc"].total
+    if rules.etc_not_above_cash:
+        etc_total = min(etc_total, amounts["cash"].total)
+    amount = amounts[trip.payment]
+    total = etc_total if trip.payment == "etc" else amount.total
+    return {
+        "amount_yuan": yuan(total),
+        "amount_fen": total,
+        "subtotal_fen": amount.subtotal,
+        "adjustment_fen": total - amount.subtotal,
+        "amounts_fen": {"etc": etc_total, "cash": amounts["cash"].total},
+        "charged_km": sum(c.metres for c in charges) / 1000,
+        "sections": [
+            {"id": c.section.id, "name": c.section.name, "road": c.section.road, "special": c.section.special,
+             "km": c.km, "fen_per_km": c.fen_per_km, "rate_yuan_per_km": c.fen_per_km / 100,
+             "rate_id": c.rate_id, "base_fen": c.base_fen, "amount_fen": fen}
+            for c, fen in zip(charges, amount.sections, strict=True)
+        ],
+        "policies": [*(_notice_line(n, True, None) for n in judgement.applied),
+                     *_rule_lines(rules, trip.payment, amount, amounts["cash"], total)],
+        "not_applied": [_notice_line(n, False, why) for n, why in judgement.declined],
+        "assumptions": judgement.assumptions,
+        "rule_version": rules.rule_version,
+        "rules": {"id": rules.id, "title": rules.title, "document": rules.document, "verified": rules.verified},
+    }
+
+
+def trips_toll(book: TollBook, paths: list[TollPath], trip: Trip) -> dict[str, Any]:
+    """What a route pays: each stretch on the expressway is a trip of its own (entered, then left)."""
+    if not paths:
+        return {**trip_toll(book, (), trip), "trips": 0}
+    tolls = [trip_toll(book, tuple(book.tariff.charge(p, trip.vehicle_class, trip.at,
+                                                      book.network.section_lengths)), trip) for p in paths]
+    first = tolls[0]
+    total = {name: sum(t[name] for t in tolls) for name in ("amount_fen", "subtotal_fen", "adjustment_fen")}
+    policies = {(p["id"], p["policy"]): p for t in tolls for p in t["policies"]}
+    return {
+        **first, **total, "amount_yuan": yuan(total["amount_fen"]),
+        "amounts_fen": {m: sum(t["amounts_fen"][m] for t in tolls) for m in ("etc", "cash")},
+        "charged_km": round(sum(t["charged_km"] for t in tolls), 3),
+        "sections": [s for t in tolls for s in t["sections"]],
+        "policies": list(policies.values()),
+        "trips": len(tolls),
+    }
 
 def quote_json(book: TollBook, request: QuoteRequest) -> bytes:
     """The quote as the API's JSON bytes, ``at`` included; serialized once per cached answer."""
