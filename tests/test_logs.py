@@ -6,6 +6,10 @@ import asyncio
 import io
 import json
 import logging
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from travel.logs import JsonFormatter
 
@@ -29,6 +33,13 @@ def test_json_lines_carry_extra_fields_and_exceptions() -> None:
     assert first["msg"] == "source stale" and first["level"] == "warning"
     assert first["source"] == "gsj" and first["age_s"] == 420 and first["ts"].endswith("+00:00")
     assert "ValueError: bad feed" in second["exc"]
+
+
+@given(st.lists(st.floats(0.0, 4e9) | st.integers(0, 4 * 10**9).map(lambda s: s + 0.9999995), max_size=20))
+def test_timestamps_are_exactly_the_datetime_iso_text(times: list[float]) -> None:
+    formatter = JsonFormatter()  # one formatter across many times: its per-second cache must not leak
+    for created in times:
+        assert formatter.timestamp(created) == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
 
 async def test_access_log_is_json(aiohttp_server, aiohttp_client, settings, caplog) -> None:  # noqa: ANN001
