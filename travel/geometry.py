@@ -122,28 +122,52 @@ def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
 
 
 def _fast_polygon(coords: list[Any]) -> BaseGeometry | None:
-    """A polygon without holes (alert areas, admin outlines): closed ring of 4+ positions, valid."""
+    """A polygon without holes (alert areas, admin outlines): closed ring of 4+ positions, valid.
+
+    Built from its WKB, one GEOS call: ``shapely.polygons`` goes through two ufuncs and costs
+    twice as much for the small rings alerts mostly have.
+    """
     if len(coords) != 1:
         return None
-    ring = _checked_array(coords[0], 2)
-    if ring is None or len(ring) < 4 or ring[0, 0] != ring[-1, 0] or ring[0, 1] != ring[-1, 1]:
-        return None
-    polygon = _ring_polygon(ring)
+    ring = coords[0]
+    wkb = _small_ring_wkb(ring) if type(ring) is list and len(ring) <= SMALL_RING else None
+    if wkb is None:
+        wkb = _ring_wkb(ring)
+        if wkb is None:
+            return None
+    polygon = shapely.from_wkb(wkb)
     return polygon if polygon.is_valid else None  # the property: one GEOS call, no ufunc set-up
 
 
+SMALL_RING = 32
+"""Up to this many positions a ring is checked in plain Python: numpy's set-up costs more than the loop."""
 _WKB_POLYGON = struct.Struct("<BIII")
 """Little-endian WKB header of a Polygon of one ring: byte order, type, number of rings, of positions."""
 
 
-def _ring_polygon(ring: np.ndarray) -> BaseGeometry:
-    """The Polygon of one closed ring, read from its WKB.
+def _small_ring_wkb(ring: list[Any]) -> bytes | None:
+    """WKB of a closed ring of 4+ lon/lat pairs in range; None when it is not one (z, NaN, not numbers …)."""
+    flat: list[float] = []
+    try:
+        for lon, lat in ring:
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):  # NaN fails these too
+                return None
+            flat += (lon, lat)
+    except (TypeError, ValueError):  # not a pair of numbers
+        return None
+    n = len(ring)
+    if n < 4 or flat[0] != flat[-2] or flat[1] != flat[-1]:
+        return None
+    return _WKB_POLYGON.pack(1, 3, 1, n) + struct.pack(f"<{2 * n}d", *flat)
 
-    One GEOS call: ``shapely.polygons`` goes through two ufuncs and costs twice as much for the
-    small rings alerts and outlines mostly have.
-    """
+
+def _ring_wkb(coords: Any) -> bytes | None:
+    """WKB of a closed ring of 4+ finite positions with lon/lat in range (z allowed); None when it is not one."""
+    ring = _checked_array(coords, 2)
+    if ring is None or len(ring) < 4 or ring[0, 0] != ring[-1, 0] or ring[0, 1] != ring[-1, 1]:
+        return None
     kind = 3 if ring.shape[1] == 2 else 1003  # ISO WKB: 1003 is a Polygon with z
-    return shapely.from_wkb(_WKB_POLYGON.pack(1, kind, 1, len(ring)) + ring.astype("<f8", copy=False).tobytes())
+    return _WKB_POLYGON.pack(1, kind, 1, len(ring)) + ring.astype("<f8", copy=False).tobytes()
 
 
 _LIMITS = {2: np.array([180.0, 90.0]), 3: np.array([180.0, 90.0, np.finfo(float).max])}

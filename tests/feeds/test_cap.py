@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
@@ -461,3 +463,42 @@ def test_arbitrary_polygon_text_is_a_record_or_a_named_rejection(polygon: str) -
     assert len(parsed.records) + len(parsed.rejected) == 1
     for r in parsed.rejected:
         assert r.reason.startswith("area 1 (中牟县): ")
+
+
+def grid_rings(min_size: int, max_size: int) -> st.SearchStrategy[list[tuple[float, float]]]:
+    """Rings on a coarse grid: crossings, repeated points and collinear edges are common; ±95, ±185 out of range."""
+    lon = st.sampled_from([-185.0, 113.0, 113.5, 114.0, 114.5, 179.5, 185.0])
+    lat = st.sampled_from([-95.0, 0.0, 0.5, 1.0, 1.5, 2.0, 89.5, 95.0])
+    return st.lists(st.tuples(lon, lat), min_size=min_size, max_size=max_size)
+
+
+def star_rings(min_size: int, max_size: int) -> st.SearchStrategy[list[tuple[float, float]]]:
+    """Star-shaped rings around a centre (one vertex per angle): simple, so valid once closed."""
+    return st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=min_size, max_size=max_size).map(
+        lambda radii: [
+            (round(113.5 + r * math.cos(2 * math.pi * i / len(radii)), 6),
+             round(34.0 + r * math.sin(2 * math.pi * i / len(radii)), 6))
+            for i, r in enumerate(radii)
+        ]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(grid_rings(3, 31), grid_rings(33, 40), star_rings(3, 31), star_rings(33, 80)), st.booleans())
+def test_polygon_is_kept_exactly_when_shapely_finds_it_valid(ring: list[tuple[float, float]], close: bool) -> None:
+    # Small rings and large ones (over 32 positions) take different fast paths in Geometry: both must
+    # agree with shapely's own verdict on the closed ring, and keep the coordinates as given.
+    if close:
+        ring = [*ring, ring[0]]
+    text = " ".join(f"{lat},{lon}" for lon, lat in ring)
+    parsed = parse_text(alert(infos=info(area=area_with(f"<polygon>{text}</polygon>"))))
+    closed = ring if ring[0] == ring[-1] else [*ring, ring[0]]
+    in_range = all(-180 <= lon <= 180 and -90 <= lat <= 90 for lon, lat in closed)
+    if in_range and len(closed) >= 4 and shapely.Polygon(closed).is_valid:
+        [a] = parsed.records
+        geometry = a.areas[0].geometry
+        assert geometry.coordinates == [[list(p) for p in closed]]
+        assert geometry.shape.equals(shapely.Polygon(closed))
+    else:
+        [rejected] = parsed.rejected
+        assert rejected.reason.startswith("area 1 (中牟县): "), rejected.reason
