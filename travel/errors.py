@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TravelError(Exception):
     """Base of every error the service reports to a caller on purpose."""
@@ -9,10 +11,11 @@ class TravelError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, *, param: str | None = None) -> None:
+    def __init__(self, detail: str, *, param: str | None = None, extensions: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.param = param
+        self.extensions = extensions or {}  # extra members of the problem document
 
 
 class InvalidParameter(TravelError):

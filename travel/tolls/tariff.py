@@ -78,7 +78,8 @@ class Tariff:
                 return rules
         raise NotPriced(f"no toll rules are in force at {at.isoformat()}; import them with travel import toll_rules")
 
-    def _rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
+    def rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
+        """The rate of one toll section for a class at ``at``; NotPriced when none is in force."""
         key = (section_id, vehicle_class.code, self.period(at))
         rate = self._in_force.get(key)
         if rate is None:
@@ -111,7 +112,7 @@ class Tariff:
                 whole = self._whole[section_id] = sum(lengths.get(r, 0.0) for r in section.road_sections)
             whole = whole or metres
             charged = round(section.length_m * min(1.0, metres / whole))
-            rate = self._rate_at(section_id, vehicle_class, at)
+            rate = self.rate_at(section_id, vehicle_class, at)
             # metres × fen/km ÷ 1000, rounded half up to the fen, in integers (exact)
             charges.append(SectionCharge(section, charged, rate.fen_per_km, rate.id,
                                          (charged * rate.fen_per_km + 500) // 1000))

@@ -1,0 +1,97 @@
+"""Route planning (出行策划): fastest, shortest or cheapest routes around what is closed right now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
+
+from api.keys import READ_MODEL
+from api.params import QueryModel, csv_of, parse_query
+from api.views.tolls import AwareTime
+from travel.crs import Crs
+from travel.errors import ServiceUnavailable
+from travel.models import DECLARED_POLICIES, Payment, TollPolicy
+from travel.routing.planner import MAX_ALTERNATIVES, MAX_VIA, RouteRequest, planner_of
+from travel.routing.profiles import Metric
+from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, vehicle_class
+
+
+def _places(value: Any) -> Any:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
+    return value
+
+
+class RoutesQuery(QueryModel):
+    """Parameters of GET /v1/routes."""
+
+    origin: str = Field(alias="from", min_length=1, max_length=60,
+                        description="a place (郑州, 许昌东收费站, 长葛服务区) or lon,lat in `crs`")
+    destination: str = Field(alias="to", min_length=1, max_length=60, description="as `from`")
+    via: Annotated[list[str], BeforeValidator(_places)] = Field(
+        default_factory=list, max_length=MAX_VIA, description=f"up to {MAX_VIA} places, separated by ';'")
+    vehicle_class: int = Field(default=1, description=f"{STANDARD} code: {CLASS_CODES_TEXT}")
+    optimize: Metric = Field(default=Metric.FASTEST, description="fastest, shortest, or cheapest (toll, then time)")
+    avoid: csv_of(Literal["closures", "tolls", "expressways"]) = Field(
+        default_factory=lambda: ["closures"], description="closures are always avoided; add tolls, expressways")
+    depart_at: AwareTime | None = Field(default=None, description="departure with offset; default now")
+    alternatives: int = Field(default=0, ge=0, le=MAX_ALTERNATIVES,
+                              description=f"meaningfully different extra routes (0–{MAX_ALTERNATIVES})")
+    payment: Payment = Field(default="etc", description="how tolls are paid: etc or cash")
+    seats: int | None = Field(default=None, ge=1, le=99, description="核定载人数 (holiday toll-free passage)")
+    policy: csv_of(TollPolicy) = Field(default_factory=list, description="declared toll policies")
+    height_m: float | None = Field(default=None, gt=0, le=6, description="vehicle height (default: 4 m for trucks)")
+    total_mass_t: float | None = Field(default=None, gt=0, le=200,
+                                       description="actual total mass (default: the legal maximum of its axles)")
+    axle_load_t: float | None = Field(default=None, gt=0, le=50, description="heaviest axle load")
+    crs: Crs = Field(default=Crs.WGS84, description="coordinate system of lon,lat parameters and geometries")
+
+    @field_validator("vehicle_class")
+    @classmethod
+    def _known_class(cls, value: int) -> int:
+        vehicle_class(value)
+        return value
+
+    @field_validator("policy")
+    @classmethod
+    def _declarable(cls, value: list[TollPolicy]) -> list[TollPolicy]:
+        if any(p not in DECLARED_POLICIES for p in value):
+            raise ValueError("only green_channel and combine_harvester can be declared")
+        return value
+
+
+class RoutesResponse(BaseModel):
+    """Body of GET /v1/routes (see the README for every member of a route)."""
+
+    model_config = {"populate_by_name": True}
+
+    from_: dict[str, Any] = Field(alias="from")
+    to: dict[str, Any]
+    via: list[dict[str, Any]]
+    vehicle_class: dict[str, Any]
+    optimize: Metric
+    depart_at: datetime
+    avoid: list[str]
+    routes: list[dict[str, Any]] = Field(
+        description="best first; each: distance_km, duration_min, arrive_at, roads, toll (as in a quote), "
+                    "instructions (zh), events, alerts, service_areas, closures_avoided, geometry")
+
+
+async def plan_routes(request: web.Request) -> web.Response:
+    """GET /v1/routes — routes between places for a vehicle class, live closures avoided."""
+    q = parse_query(request, RoutesQuery)
+    model = request.app[READ_MODEL]
+    if not model.ready.is_set():
+        raise ServiceUnavailable("the read model is still loading; retry shortly")
+    planner = planner_of(model)
+    network = await planner.current()
+    body = planner.plan(network, RouteRequest(
+        q.origin, q.destination, vehicle_class(q.vehicle_class), q.depart_at or datetime.now(UTC), tuple(q.via),
+        q.optimize, "tolls" in q.avoid, "expressways" in q.avoid, q.alternatives, q.payment, q.seats,
+        frozenset(q.policy), q.height_m, q.total_mass_t, q.axle_load_t, q.crs))
+    return web.Response(body=orjson.dumps(body), content_type="application/json",
+                        headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,522 @@
+"""Route planning for the API: places become points on sections, engine routes become answers people read.
+
+One ``Planner`` per read model. It rebuilds its ``RoadNetwork`` (in a worker thread, serving the old
+one meanwhile) when the road sections change, and re-syncs the live state whenever the events
+change, so a closure ingested on any process reaches every process's next query. Each route comes
+with its toll (as a quote prices it), Chinese instructions by road code, direction and stake, and
+the events, alerts and service areas along it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from shapely.geometry import LineString, Point
+
+from travel.crs import Crs, from_wgs84
+from travel.errors import TravelError
+from travel.models import Alert, Kind, Payment, Poi, PoiKind, RoadEvent, RoadSection, TollPolicy
+from travel.places import Candidate, PlaceKind, resolve
+from travel.readmodel import ReadModel
+from travel.routing.alternatives import alternatives
+from travel.routing.engine import Route, Seed
+from travel.routing.network import LiveState, RoadNetwork, Snapped, Unroutable
+from travel.routing.profiles import Metric, VehicleProfile
+from travel.spatial import distance_between_m
+from travel.stakes import format_stake, format_stake_range
+from travel.tolls.book import toll_book
+from travel.tolls.classes import VehicleClass, VehicleKind
+from travel.tolls.network import TollPath
+from travel.tolls.policies import Trip
+from travel.tolls.quote import trips_toll
+from travel.tolls.tariff import NotPriced
+
+MAX_VIA = 5
+MAX_ALTERNATIVES = 3
+SNAP_M = 10_000.0  # a point further than this from every road cannot start or end a route
+NAME_NODE_M = 1_500.0  # a junction is named after the interchange or station this close to it
+ALONG_M = 500.0  # service areas this close to the route are on it
+ALERT_M = 1_000.0
+CORRIDOR_M = 30_000.0  # closures this close to the route are named as avoided
+FALLBACK_CANDIDATES = 6  # places near an unreachable destination tried as "nearest reachable"
+COMPASS = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")
+# Top speeds by class (km/h) and GB 1589-2016 gross-mass limits by axles (t) for unstated dimensions.
+TOP_SPEED = {1: 120.0, 2: 120.0, 3: 100.0, 4: 100.0, 11: 100.0, 12: 100.0}
+TRUCK_SPEED, SPECIAL_SPEED = 90.0, 80.0
+GROSS_MASS_T = {1: 4.5, 2: 18.0, 3: 25.0, 4: 31.0, 5: 43.0, 6: 49.0}
+TRUCK_HEIGHT_M = 4.0
+
+
+def profile_for(cls: VehicleClass, height_m: float | None = None, total_mass_t: float | None = None,
+                axle_load_t: float | None = None) -> VehicleProfile:
+    """Speeds and (unless given) legal maximum dimensions of a class, for speeds and restrictions."""
+    if cls.kind is VehicleKind.PASSENGER:
+        return VehicleProfile(cls.code, TOP_SPEED[cls.code], height_m, total_mass_t, axle_load_t)
+    speed = TOP_SPEED.get(cls.code, TRUCK_SPEED if cls.kind is VehicleKind.TRUCK else SPECIAL_SPEED)
+    return VehicleProfile(cls.code, speed, height_m if height_m is not None else TRUCK_HEIGHT_M,
+                          total_mass_t if total_mass_t is not None else GROSS_MASS_T[cls.rank], axle_load_t)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    """A validated route request."""
+
+    origin: str
+    destination: str
+    vehicle_class: VehicleClass
+    depart_at: datetime
+    via: tuple[str, ...] = ()
+    optimize: Metric = Metric.FASTEST
+    avoid_tolls: bool = False
+    avoid_expressways: bool = False
+    alternatives: int = 0
+    payment: Payment = "etc"
+    seats: int | None = None
+    declared: frozenset[TollPolicy] = frozenset()
+    height_m: float | None = None
+    total_mass_t: float | None = None
+    axle_load_t: float | None = None
+    crs: Crs = Crs.WGS84
+
+
+@dataclass(frozen=True, slots=True)
+class Waypoint:
+    """A place snapped onto a section, with its seeds for the engine."""
+
+    query: str
+    place: Candidate
+    snapped: Snapped
+    lon: float
+    lat: float
+
+
+@dataclass(slots=True)
+class Planner:
+    """The routing state of one read model."""
+
+    model: ReadModel
+    network: RoadNetwork | None = None
+    live: LiveState | None = None
+    built_for: int = -1
+    events_seen: int = -1
+    building: asyncio.Task[RoadNetwork] | None = None
+    toll_costs: dict[tuple, np.ndarray] = field(default_factory=dict)
+
+    async def current(self) -> RoadNetwork:
+        """The network for the current road sections (waiting only for the first build), live state synced."""
+        generation = self.model.view(Kind.ROAD_SECTION).generation
+        if generation != self.built_for and self.building is None:
+            sections = [r for r in self.model.view(Kind.ROAD_SECTION).records.values() if isinstance(r, RoadSection)]
+            if not sections:
+                raise Unroutable("the road network is empty; import it with travel import network")
+            self.building = asyncio.create_task(asyncio.to_thread(RoadNetwork, sections))
+            self.building.add_done_callback(lambda task, g=generation: self._adopt(task, g))
+        if self.network is None:
+            assert self.building is not None
+            await asyncio.shield(self.building)
+        assert self.network is not None and self.live is not None
+        events = self.model.view(Kind.EVENT)
+        if events.generation != self.events_seen:
+            self.events_seen = events.generation
+            self.live.sync((r for r in events.records.values() if isinstance(r, RoadEvent)), _now())
+        return self.network
+
+    def _adopt(self, task: asyncio.Task[RoadNetwork], generation: int) -> None:
+        self.building = None
+        if task.cancelled() or task.exception() is not None:
+            return
+        self.network, self.live = task.result(), LiveState(task.result())
+        self.built_for, self.events_seen = generation, -1
+        self.toll_costs.clear()
+
+    # ------------------------------------------------------------------ places
+    def waypoint(self, network: RoadNetwork, query: str, crs: Crs, param: str) -> Waypoint:
+        """Resolve and snap one place."""
+        found = resolve(self.model, query, limit=1, crs=crs)
+        if not found:
+            raise Unroutable(f"{param}: no place matches {query!r}", param=param)
+        place = found[0]
+        if place.kind in (PlaceKind.ROAD, PlaceKind.PROVINCE):
+            raise Unroutable(f"{param}: {place.name} is not a point to start or end at; name a place or lon,lat",
+                             param=param)
+        lon, lat = self._centre(place)
+        try:
+            snapped = network.snap(lon, lat, SNAP_M)
+        except Unroutable as err:
+            raise Unroutable(f"{param}: {err.detail}", param=param) from None
+        return Waypoint(query, place, snapped, lon, lat)
+
+    def _centre(self, place: Candidate) -> tuple[float, float]:
+        """Where a route to a place starts: a city's main bus station (its centre), else the place's point."""
+        if place.kind is PlaceKind.CITY:
+            for poi in self.model.view(Kind.POI).records.values():
+                if isinstance(poi, Poi) and poi.poi_kind is PoiKind.BUS_STATION and poi.admin_code == place.id \
+                        and poi.geometry is not None:
+                    return tuple(poi.geometry.coordinates)  # type: ignore[return-value]
+        return place.lon, place.lat
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, network: RoadNetwork, request: RouteRequest) -> dict[str, Any]:
+        """Routes for ``request`` (the best first), as the API's JSON body."""
+        if len(request.via) > MAX_VIA:
+            raise TravelError(f"at most {MAX_VIA} via points", param="via")
+        places = [self.waypoint(network, request.origin, request.crs, "from"),
+                  *(self.waypoint(network, v, request.crs, "via") for v in request.via),
+                  self.waypoint(network, request.destination, request.crs, "to")]
+        if places[0].place.id == places[-1].place.id and not request.via:
+            raise Unroutable("from and to are the same place", param="to")
+        profile = profile_for(request.vehicle_class, request.height_m, request.total_mass_t, request.axle_load_t)
+        options = self._options(network, request, profile)
+        seeds = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
+                 for i, w in enumerate(places)]
+        routes = self._search(network, seeds, request, profile, options)
+        if not routes:
+            raise self._why_unroutable(network, places, seeds, request, profile, options)
+        book = toll_book(self.model)
+        out = [self._describe(network, book, r, places, request, profile) for r in routes]
+        body: dict[str, Any] = {
+            "from": _place_out(places[0], request.crs), "to": _place_out(places[-1], request.crs),
+            "via": [_place_out(w, request.crs) for w in places[1:-1]],
+            "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
+                              "kind": request.vehicle_class.kind.value},
+            "optimize": request.optimize.value, "depart_at": request.depart_at.isoformat(),
+            "avoid": ["closures", *(["tolls"] if request.avoid_tolls else []),
+                      *(["expressways"] if request.avoid_expressways else [])],
+            "routes": out,
+        }
+        return body
+
+    def _options(self, network: RoadNetwork, request: RouteRequest, profile: VehicleProfile) -> dict[str, Any]:
+        options: dict[str, Any] = {"avoid_tolls": request.avoid_tolls, "avoid_expressways": request.avoid_expressways}
+        if request.optimize is Metric.CHEAPEST or not request.avoid_tolls:
+            options["toll_cost"] = self._toll_cost(network, request.vehicle_class, request.depart_at)
+        return options
+
+    def _toll_cost(self, network: RoadNetwork, cls: VehicleClass, at: datetime) -> np.ndarray:
+        """Fen per section for a class: length × the rate of the toll section it is in (0 if untolled)."""
+        book = toll_book(self.model)
+        key = (id(book.tariff), cls.code, book.tariff.period(at))
+        cost = self.toll_costs.get(key)
+        if cost is None:
+            cost = np.zeros(len(network.records))
+            for i, record in enumerate(network.records):
+                section = book.tariff.of_road_section.get(record.id)
+                if section is not None and record.toll:
+                    try:
+                        rate = book.tariff.rate_at(section, cls, at)
+                    except NotPriced:
+                        continue
+                    cost[i] = network.length_m[i] / 1000 * rate.fen_per_km
+            self.toll_costs[key] = cost
+        return cost
+
+    def _seeds(self, network: RoadNetwork, w: Waypoint, metric: Metric, profile: VehicleProfile,
+               leaving: bool) -> list[tuple[Seed, float, float]]:
+        """(seed, metres, seconds) between the point and each end of its section it may use."""
+        i, f = w.snapped.section, w.snapped.fraction
+        length = float(network.length_m[i])
+        speed = min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
+        seconds = length * 3.6 / speed * float(network.engine.slowdown[i])
+        weight = length if metric is Metric.SHORTEST else seconds
+        a, b = int(network.base.section_from[i]), int(network.base.section_to[i])
+        oneway = bool(network.base.oneway[i])
+        # leaving the point: drive on to b (always allowed) or back to a (two-way only);
+        # arriving at the point: come from a (always) or from b (two-way only).
+        toward_b, toward_a = 1 - f, f
+        out = [((b, weight * toward_b), length * toward_b, seconds * toward_b)] if leaving else \
+            [((a, weight * toward_a), length * toward_a, seconds * toward_a)]
+        if not oneway:
+            out.append(((a, weight * toward_a), length * toward_a, seconds * toward_a) if leaving else
+                       ((b, weight * toward_b), length * toward_b, seconds * toward_b))
+        return out
+
+    def _search(self, network: RoadNetwork, seeds: list[list[tuple[Seed, float, float]]], request: RouteRequest,
+                profile: VehicleProfile, options: dict[str, Any]) -> list[tuple[Route, list[int], list[int]]]:
+        """Routes as (engine route per leg joined, source seed index per leg, target seed index per leg)."""
+        engine = network.engine
+        legs: list[list[Route]] = []
+        for here, there in zip(seeds, seeds[1:], strict=False):
+            wanted = 1 + request.alternatives if len(seeds) == 2 else 1
+            found = alternatives(engine, [s for s, _, _ in here], [s for s, _, _ in there], wanted,
+                                 request.optimize, profile, **options)
+            if not found:
+                return []
+            legs.append(found)
+        if len(legs) == 1:
+            return [(r, [r.source], [r.target]) for r in legs[0]]
+        joined = _join([leg[0] for leg in legs])
+        return [(joined, [leg[0].source for leg in legs], [leg[0].target for leg in legs])]
+
+    @contextmanager
+    def _closures_lifted(self, network: RoadNetwork) -> Iterator[None]:
+        """Reopen every closed section for one synchronous query (nothing else runs meanwhile)."""
+        closed = np.flatnonzero(network.engine.closed)
+        network.engine.reopen_sections(closed.tolist())
+        try:
+            yield
+        finally:
+            network.engine.close_sections(closed.tolist())
+
+    def _why_unroutable(self, network: RoadNetwork, places: list[Waypoint],
+                        seeds: list[list[tuple[Seed, float, float]]], request: RouteRequest,
+                        profile: VehicleProfile, options: dict[str, Any]) -> Unroutable:
+        """Explain a failed search: closures, restrictions or no road at all, with the nearest reachable place."""
+        engine = network.engine
+        with self._closures_lifted(network):
+            open_route = engine.route_via([[s for s, _, _ in w] for w in seeds], request.optimize, profile, **options)
+        names = " → ".join(w.place.name for w in places)
+        if open_route is not None:
+            assert self.live is not None
+            closing = sorted({e for i in open_route.sections.tolist() for e in self.live.closed_by.get(i, [])})
+            texts = [self._event_text(e) for e in closing]
+            detail = f"every route {names} is closed now: {'; '.join(texts)}"
+        elif options.get("avoid_tolls") or options.get("avoid_expressways") or profile.height_m or profile.total_mass_t:
+            detail = f"no route {names} for this vehicle with these avoid options (restrictions or avoided roads)"
+        else:
+            detail = f"no road connects {names}"
+        nearest = self._nearest_reachable(network, seeds[0], places[-1], request, profile, options)
+        return Unroutable(detail, param="to") if nearest is None else _with_nearest(detail, nearest)
+
+    def _nearest_reachable(self, network: RoadNetwork, start: list[tuple[Seed, float, float]], goal: Waypoint,
+                           request: RouteRequest, profile: VehicleProfile,
+                           options: dict[str, Any]) -> dict[str, Any] | None:
+        pois = self.model.view(Kind.POI)
+        for poi_id, distance in pois.index.nearest(goal.lon, goal.lat, FALLBACK_CANDIDATES * 4, 200_000.0):
+            poi = pois.records[poi_id]
+            if not isinstance(poi, Poi) or poi.poi_kind not in (PoiKind.TOLL_STATION, PoiKind.SERVICE_AREA,
+                                                                PoiKind.BUS_STATION):
+                continue
+            x, y = poi.geometry.coordinates  # type: ignore[union-attr]
+            try:
+                snapped = network.snap(x, y, SNAP_M)
+            except Unroutable:
+                continue
+            end = Waypoint(poi.name, goal.place, snapped, x, y)
+            target = self._seeds(network, end, request.optimize, profile, leaving=False)
+            if network.engine.route([s for s, _, _ in start], [s for s, _, _ in target], request.optimize, profile,
+                                    **options) is not None:
+                return {"name": poi.name, "id": poi.id, "lon": x, "lat": y, "distance_km": round(distance / 1000, 1)}
+        return None
+
+    def _event_text(self, event_id: str) -> str:
+        event = self.model.view(Kind.EVENT).records.get(event_id)
+        if not isinstance(event, RoadEvent):
+            return event_id
+        stakes = format_stake_range(event.start_stake_m, event.end_stake_m)
+        return f"{event.road or ''}{' ' + stakes if stakes else ''} {event.description} ({event.id})".strip()
+
+    # ------------------------------------------------------------------ describing
+    def _describe(self, network: RoadNetwork, book: Any, found: tuple[Route, list[int], list[int]],
+                  places: list[Waypoint], request: RouteRequest, profile: VehicleProfile) -> dict[str, Any]:
+        route, sources, targets = found
+        seeds = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
+                 for i, w in enumerate(places)]
+        extra_m = sum(seeds[k][s][1] for k, s in enumerate(sources)) + \
+            sum(seeds[k + 1][t][1] for k, t in enumerate(targets))
+        extra_s = sum(seeds[k][s][2] for k, s in enumerate(sources)) + \
+            sum(seeds[k + 1][t][2] for k, t in enumerate(targets))
+        sections = route.sections.tolist()
+        forward = route.forward.tolist()
+        distance_m = route.length_m + extra_m
+        seconds = route.time_s + extra_s
+        arrive = request.depart_at + timedelta(seconds=seconds)
+        line = self._line(network, sections, forward, places)
+        toll = self._toll(network, book, sections, request, arrive)
+        roads = list(dict.fromkeys(network.records[i].road for i in sections))
+        return {
+            "distance_km": round(distance_m / 1000, 3),
+            "duration_min": round(seconds / 60, 1),
+            "arrive_at": arrive.isoformat(),
+            "roads": roads,
+            "toll": toll,
+            "instructions": self._instructions(network, sections, forward, route.nodes.tolist(), places, profile),
+            "events": self._events_on(sections),
+            "alerts": self._alerts_along(line),
+            "service_areas": self._service_areas_along(line, set(roads)),
+            "closures_avoided": self._closures_near(network, line, set(sections)),
+            "geometry": {"type": "LineString", "coordinates": [
+                [round(v, 7) for v in from_wgs84(x, y, request.crs)] for x, y in line.coords]},
+        }
+
+    def _line(self, network: RoadNetwork, sections: list[int], forward: list[bool],
+              places: list[Waypoint]) -> LineString:
+        coords: list[tuple[float, float]] = [(places[0].lon, places[0].lat)]
+        for i, fwd in zip(sections, forward, strict=True):
+            points = [tuple(c) for c in network.records[i].geometry.coordinates]
+            coords.extend(points if fwd else points[::-1])
+        coords.append((places[-1].lon, places[-1].lat))
+        deduped = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
+        return LineString(deduped if len(deduped) > 1 else deduped * 2)
+
+    def _toll(self, network: RoadNetwork, book: Any, sections: list[int], request: RouteRequest,
+              arrive: datetime) -> dict[str, Any]:
+        runs: list[list[int]] = []
+        for k, i in enumerate(sections):
+            if network.records[i].toll:
+                if runs and k > 0 and runs[-1][-1] == sections[k - 1]:
+                    runs[-1].append(i)  # still on the expressway: the same trip
+                else:
+                    runs.append([i])
+        paths = [TollPath(tuple(network.records[i].id for i in run), tuple(float(network.length_m[i]) for i in run))
+                 for run in runs]
+        trip = Trip(request.vehicle_class, request.seats, request.payment, arrive, request.declared)
+        try:
+            return trips_toll(book, paths, trip)
+        except NotPriced as err:
+            return {"amount_fen": None, "amount_yuan": None, "trips": len(paths), "error": err.detail}
+
+    def _instructions(self, network: RoadNetwork, sections: list[int], forward: list[bool], nodes: list[int],
+                      places: list[Waypoint], profile: VehicleProfile) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = []
+        k = 0
+        while k < len(sections):
+            road = network.records[sections[k]].road
+            j = k
+            while j + 1 < len(sections) and network.records[sections[j + 1]].road == road:
+                j += 1
+            group = list(zip(sections[k:j + 1], forward[k:j + 1], strict=True))
+            steps.append(self._step(network, group, nodes[k], profile, first=k == 0, start=places[0].place.name))
+            k = j + 1
+        steps.append({"text": f"到达{places[-1].place.name}", "road": None, "road_name": None, "direction": None,
+                      "from_stake": None, "to_stake": None, "distance_km": 0.0, "duration_min": 0.0})
+        return steps
+
+    def _step(self, network: RoadNetwork, group: list[tuple[int, bool]], at_node: int, profile: VehicleProfile,
+              first: bool, start: str) -> dict[str, Any]:
+        records = [network.records[i] for i, _ in group]
+        first_rec, last_rec = records[0], records[-1]
+        begin = first_rec.start_stake_m if group[0][1] else first_rec.end_stake_m
+        end = last_rec.end_stake_m if group[-1][1] else last_rec.start_stake_m
+        a = first_rec.geometry.coordinates[0 if group[0][1] else -1]
+        b = last_rec.geometry.coordinates[-1 if group[-1][1] else 0]
+        compass = _compass(a[0], a[1], b[0], b[1])
+        metres = sum(float(network.length_m[i]) for i, _ in group)
+        seconds = sum(float(network.length_m[i]) * 3.6 / min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
+                      * float(network.engine.slowdown[i]) for i, _ in group)
+        km = metres / 1000
+        where = f"从{start}出发，" if first else f"在{self._node_name(network, at_node, first_rec.road, begin)}转"
+        road_words = _road_words(first_rec.road, first_rec.road_name)
+        text = (f"{where}{'沿' if first else ''}{road_words}，向{compass}行驶 {_km_text(km)} 公里"
+                f"（{format_stake(begin)}—{format_stake(end)}）")
+        return {"text": text, "road": first_rec.road, "road_name": first_rec.road_name, "direction": compass,
+                "from_stake": format_stake(begin), "to_stake": format_stake(end), "distance_km": round(km, 3),
+                "duration_min": round(seconds / 60, 1)}
+
+    def _node_name(self, network: RoadNetwork, node: int, road: str, stake: float) -> str:
+        lon, lat = float(network.lon[node]), float(network.lat[node])
+        pois = self.model.view(Kind.POI)
+        for poi_id, _ in pois.index.within(lon, lat, NAME_NODE_M):
+            poi = pois.records[poi_id]
+            if isinstance(poi, Poi) and poi.poi_kind in (PoiKind.INTERCHANGE, PoiKind.TOLL_STATION):
+                return poi.name
+        return f"{road} {format_stake(stake)}处"
+
+    def _events_on(self, sections: list[int]) -> list[dict[str, Any]]:
+        assert self.live is not None
+        ids = list(dict.fromkeys(e for i in sections for e in self.live.events_on.get(i, [])))
+        view = self.model.view(Kind.EVENT).records
+        out = []
+        for event_id in ids:
+            event = view.get(event_id)
+            if isinstance(event, RoadEvent):
+                out.append({"id": event.id, "type": event.type.value, "severity": event.severity.value,
+                            "road": event.road, "stake_range": format_stake_range(event.start_stake_m,
+                                                                                  event.end_stake_m),
+                            "description": event.description, "effect": self.live.effects.get(event.id)})
+        return out
+
+    def _alerts_along(self, line: LineString) -> list[dict[str, Any]]:
+        view = self.model.view(Kind.ALERT)
+        now = _now()
+        out = []
+        for alert_id, _ in view.index.along(line, ALERT_M):
+            alert = view.records[alert_id]
+            if isinstance(alert, Alert) and alert.in_force(now):
+                out.append({"id": alert.id, "event": alert.event, "colour": alert.colour,
+                            "severity": alert.severity.value, "headline": alert.headline,
+                            "expires": alert.expires.isoformat() if alert.expires else None})
+        return out
+
+    def _service_areas_along(self, line: LineString, roads: set[str]) -> list[dict[str, Any]]:
+        view = self.model.view(Kind.POI)
+        found = []
+        for poi_id, _ in view.index.along(line, ALONG_M):
+            poi = view.records[poi_id]
+            if isinstance(poi, Poi) and poi.poi_kind is PoiKind.SERVICE_AREA and (poi.road in roads or not poi.road):
+                x, y = poi.geometry.coordinates  # type: ignore[union-attr]
+                found.append((line.project(Point(x, y), normalized=True), poi))
+        found.sort(key=lambda item: item[0])
+        return [{"id": p.id, "name": p.name, "road": p.road,
+                 "stake": format_stake(p.stake_m) if p.stake_m is not None else None,
+                 "open_status": p.open_status.value, "status_note": p.status_note,
+                 "facilities": p.facilities.model_dump() if p.facilities else None} for _, p in found]
+
+    def _closures_near(self, network: RoadNetwork, line: LineString, used: set[int]) -> list[dict[str, Any]]:
+        assert self.live is not None
+        events: dict[str, None] = {}
+        for i, event_ids in self.live.closed_by.items():
+            if i not in used and distance_between_m(network.records[i].geometry.shape, line) <= CORRIDOR_M:
+                events.update(dict.fromkeys(event_ids))
+        return [{"id": e, "text": self._event_text(e)} for e in events]
+
+
+def _join(legs: list[Route]) -> Route:
+    return Route(weight=sum(leg.weight for leg in legs), cost=sum(leg.cost for leg in legs),
+                 length_m=sum(leg.length_m for leg in legs), time_s=sum(leg.time_s for leg in legs),
+                 toll=sum(leg.toll for leg in legs), sections=np.concatenate([leg.sections for leg in legs]),
+                 forward=np.concatenate([leg.forward for leg in legs]),
+                 nodes=np.concatenate([legs[0].nodes, *(leg.nodes[1:] for leg in legs[1:])]),
+                 source=legs[0].source, target=legs[-1].target, legs=tuple(legs))
+
+
+def _with_nearest(detail: str, nearest: dict[str, Any]) -> Unroutable:
+    return Unroutable(f"{detail}; the nearest reachable place is {nearest['name']}, "
+                      f"{nearest['distance_km']} km from the destination", param="to",
+                      extensions={"nearest_reachable": nearest})
+
+
+def _compass(lon1: float, lat1: float, lon2: float, lat2: float) -> str:
+    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    dy = lat2 - lat1
+    bearing = math.degrees(math.atan2(dx, dy)) % 360
+    return COMPASS[int((bearing + 22.5) // 45) % 8]
+
+
+def _road_words(code: str, name: str) -> str:
+    """G4京港澳高速; a national road named after its number reads G107国道, not G107107国道."""
+    number = code[1:]
+    return f"{code}{name.removeprefix(number)}" if name.startswith(number) else f"{code}{name}"
+
+
+def _km_text(km: float) -> str:
+    return f"{km:.1f}" if km < 10 else f"{km:.0f}"
+
+
+def _place_out(w: Waypoint, crs: Crs) -> dict[str, Any]:
+    lon, lat = from_wgs84(w.lon, w.lat, crs)
+    return {"query": w.query, "place": {"kind": w.place.kind.value, "id": w.place.id, "name": w.place.name},
+            "lon": round(lon, 7), "lat": round(lat, 7), "snapped_m": round(w.snapped.distance_m, 1)}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_PLANNERS: weakref.WeakKeyDictionary[ReadModel, Planner] = weakref.WeakKeyDictionary()
+
+
+def planner_of(model: ReadModel) -> Planner:
+    """The planner of ``model`` (one per read model)."""
+    planner = _PLANNERS.get(model)
+    if planner is None:
+        planner = _PLANNERS[model] = Planner(model)
+    return planner
+
