@@ -109,6 +109,7 @@ from travel.models import (
 )
 
 CAP_NAMESPACES = frozenset({"urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1"})
+ALERT_TAGS = frozenset(f"{{{ns}}}alert" for ns in CAP_NAMESPACES)
 DEFAULT_LANGUAGE = "en-US"
 CANCEL_EVENT = "解除"
 
@@ -260,21 +261,23 @@ def _embedded(root: Element) -> Iterator[tuple[str, Element | None]]:
     else:
         raise FeedError(f"root element <{name}> is not a CAP <alert>, an Atom <feed> or an RSS <rss>", f"<{root.tag}>")
     for number, entry in enumerate(entries, 1):
-        alerts = list(_alerts_in(entry))
+        alerts = _alerts_in(entry)
         if not alerts:
             yield f"{label} {number}", None
         for elem in alerts:
             yield f"{label} {number}", elem
 
 
-def _alerts_in(entry: Element) -> Iterator[Element]:
+def _alerts_in(entry: Element) -> list[Element]:
     """Alerts embedded in an Atom entry or RSS item: directly, or inside <content>."""
+    found = []
     for c in entry:
         name = local(c.tag)
         if name == "alert":
-            yield c
+            found.append(c)
         elif name == "content":
-            yield from children(c, "alert")
+            found += children(c, "alert")
+    return found
 
 
 def _add(parsed: Parsed, where: str, elem: Element | None, ctx: ParseContext, seen: set[str]) -> None:
@@ -283,19 +286,24 @@ def _add(parsed: Parsed, where: str, elem: Element | None, ctx: ParseContext, se
         parsed.reject(where, "no embedded CAP <alert> (linked alerts are not fetched)")
         return
     texts, fields = _index(elem)
-    identifier = texts.get("identifier")
-    if identifier is not None:
-        where = f"alert {identifier}" if where == "alert" else f"{where} (alert {identifier})"
     try:
         record = _alert(elem, texts, fields, ctx)
     except ValueError as err:
-        parsed.reject(where, str(err))
+        parsed.reject(_named(where, texts), str(err))
         return
     if record.source_id in seen:
-        parsed.reject(where, "identifier repeats an earlier alert of this document; the first is kept")
+        parsed.reject(_named(where, texts), "identifier repeats an earlier alert of this document; the first is kept")
         return
     seen.add(record.source_id)
     parsed.records.append(record)
+
+
+def _named(where: str, texts: Texts) -> str:
+    """Where an item sits, with its alert's identifier when it has one (worded only for rejections)."""
+    identifier = texts.get("identifier")
+    if identifier is None:
+        return where
+    return f"alert {identifier}" if where == "alert" else f"{where} (alert {identifier})"
 
 
 def _index(elem: Element) -> tuple[Texts, Fields]:
@@ -335,7 +343,7 @@ def _alert(elem: Element, texts: Texts, fields: Fields, ctx: ParseContext) -> Al
     The record is validated in one ``model_validate`` call from plain dicts (areas, their
     geometry and translations included), so each part is checked exactly once.
     """
-    if namespace(elem.tag) not in CAP_NAMESPACES:
+    if elem.tag not in ALERT_TAGS:
         raise ValueError(f"<alert> in namespace {namespace(elem.tag)!r} is not CAP 1.1 or 1.2")
     identifier = _required(texts, "identifier")
     sent = parse_time(_required(texts, "sent"), ctx, "sent")
@@ -480,7 +488,7 @@ def _pairs(fields: Fields, name: str) -> list[tuple[str, str]]:
         key = value = None
         for c in elem:
             tag = c.tag
-            if type(tag) is str and c.text:
+            if c.text:
                 if tag.endswith("valueName"):
                     key = c.text.strip()
                 elif tag.endswith("value"):
