@@ -222,6 +222,8 @@ class Planner:
                leaving: bool) -> list[tuple[Seed, float, float]]:
         """(seed, metres, seconds) between the point and each end of its section it may use."""
         i, f = w.snapped.section, w.snapped.fraction
+        if network.engine.closed[i]:
+            return []  # the point lies on a closed section: nothing can reach or leave it
         length = float(network.length_m[i])
         speed = min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
         seconds = length * 3.6 / speed * float(network.engine.slowdown[i])
@@ -242,6 +244,8 @@ class Planner:
                 profile: VehicleProfile, options: dict[str, Any]) -> list[tuple[Route, list[int], list[int]]]:
         """Routes as (engine route per leg joined, source seed index per leg, target seed index per leg)."""
         engine = network.engine
+        if not all(seeds):
+            return []
         legs: list[list[Route]] = []
         for here, there in zip(seeds, seeds[1:], strict=False):
             wanted = 1 + request.alternatives if len(seeds) == 2 else 1
@@ -271,18 +275,23 @@ class Planner:
         """Explain a failed search: closures, restrictions or no road at all, with the nearest reachable place."""
         engine = network.engine
         with self._closures_lifted(network):
-            open_route = engine.route_via([[s for s, _, _ in w] for w in seeds], request.optimize, profile, **options)
+            lifted = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
+                      for i, w in enumerate(places)]
+            open_route = engine.route_via([[s for s, _, _ in w] for w in lifted], request.optimize, profile,
+                                          **options)
         names = " → ".join(w.place.name for w in places)
         if open_route is not None:
             assert self.live is not None
-            closing = sorted({e for i in open_route.sections.tolist() for e in self.live.closed_by.get(i, [])})
+            driven = {*open_route.sections.tolist(), *(w.snapped.section for w in places)}
+            closing = sorted({e for i in driven for e in self.live.closed_by.get(i, [])})
             texts = [self._event_text(e) for e in closing]
             detail = f"every route {names} is closed now: {'; '.join(texts)}"
         elif options.get("avoid_tolls") or options.get("avoid_expressways") or profile.height_m or profile.total_mass_t:
             detail = f"no route {names} for this vehicle with these avoid options (restrictions or avoided roads)"
         else:
             detail = f"no road connects {names}"
-        nearest = self._nearest_reachable(network, seeds[0], places[-1], request, profile, options)
+        nearest = self._nearest_reachable(network, seeds[0], places[-1], request, profile, options) \
+            if seeds[0] else None
         return Unroutable(detail, param="to") if nearest is None else _with_nearest(detail, nearest)
 
     def _nearest_reachable(self, network: RoadNetwork, start: list[tuple[Seed, float, float]], goal: Waypoint,
@@ -301,8 +310,9 @@ class Planner:
                 continue
             end = Waypoint(poi.name, goal.place, snapped, x, y)
             target = self._seeds(network, end, request.optimize, profile, leaving=False)
-            if network.engine.route([s for s, _, _ in start], [s for s, _, _ in target], request.optimize, profile,
-                                    **options) is not None:
+            found = target and network.engine.route([s for s, _, _ in start], [s for s, _, _ in target],
+                                                    request.optimize, profile, **options)
+            if found:
                 return {"name": poi.name, "id": poi.id, "lon": x, "lat": y, "distance_km": round(distance / 1000, 1)}
         return None
 
