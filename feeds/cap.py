@@ -86,6 +86,7 @@ from pydantic import ValidationError
 from pyproj import Geod
 
 from feeds.base import (
+    LOCAL_NAMES,
     FeedError,
     ParseContext,
     Parsed,
@@ -315,7 +316,7 @@ def _index(elem: Element) -> tuple[Texts, Fields]:
     texts: Texts = {}
     fields: Fields = {}
     for c in elem:
-        name = local(c.tag)
+        name = LOCAL_NAMES[c.tag]
         if name in REPEATABLE:
             found = fields.get(name)
             if found is None:
