@@ -161,6 +161,9 @@ class RoadSection(Record):
     lanes: int | None = Field(default=None, ge=1, le=12)
     toll: bool = False
     restrictions: Restrictions | None = None
+    banned_turns: list[str] = Field(
+        default_factory=list, description="ids of sections that may not be entered straight from this one at "
+                                          "the node they share (turn restrictions, e.g. from OSM relations)")
 
     @property
     def road_code(self) -> str | None:

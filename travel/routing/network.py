@@ -89,12 +89,26 @@ class RoadNetwork:
             max_axle_load_t=self._limits("max_axle_load_t"),
             forbidden_classes={i: frozenset(r.restrictions.forbidden_classes) for i, r in enumerate(self.records)
                                if r.restrictions and r.restrictions.forbidden_classes},
+            banned_turns=self._turn_bans(ends),
         )
         self.engine = RouteEngine(self.base, landmarks=min(landmarks, max(1, len(nodes) // 4)))
         self.index = GeoIndex.build((r.id, r.geometry.shape) for r in self.records)
         self._by_road: dict[str, list[int]] = {}
         for i, r in enumerate(self.records):
             self._by_road.setdefault(r.road, []).append(i)
+
+    def _turn_bans(self, ends: np.ndarray) -> list[tuple[int, int, int]]:
+        """(from, via node, to) for every banned turn whose sections exist and share a node."""
+        bans = []
+        for i, record in enumerate(self.records):
+            for target in record.banned_turns:
+                j = self.position.get(target)
+                if j is None:
+                    log.warning("turn ban to an unknown section ignored", extra={"section": record.id, "to": target})
+                    continue
+                for via in set(ends[i].tolist()) & set(ends[j].tolist()):
+                    bans.append((i, via, j))
+        return bans
 
     def _limits(self, name: str) -> np.ndarray:
         values = [getattr(r.restrictions, name) if r.restrictions else None for r in self.records]

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from shapely.geometry import LineString, Point
+from shapely.ops import substring
 
 from travel.crs import Crs, from_wgs84
 from travel.errors import TravelError
@@ -326,28 +327,21 @@ class Planner:
     # ------------------------------------------------------------------ describing
     def _describe(self, network: RoadNetwork, book: Any, found: tuple[Route, list[int], list[int]],
                   places: list[Waypoint], request: RouteRequest, profile: VehicleProfile) -> dict[str, Any]:
-        route, sources, targets = found
-        seeds = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
-                 for i, w in enumerate(places)]
-        extra_m = sum(seeds[k][s][1] for k, s in enumerate(sources)) + \
-            sum(seeds[k + 1][t][1] for k, t in enumerate(targets))
-        extra_s = sum(seeds[k][s][2] for k, s in enumerate(sources)) + \
-            sum(seeds[k + 1][t][2] for k, t in enumerate(targets))
-        sections = route.sections.tolist()
-        forward = route.forward.tolist()
-        distance_m = route.length_m + extra_m
-        seconds = route.time_s + extra_s
-        arrive = request.depart_at + timedelta(seconds=seconds)
-        line = self._line(network, sections, forward, places)
-        toll = self._toll(network, book, sections, request, arrive)
+        pieces = _pieces(found, places)
+        metres = [float(network.length_m[p.section]) * abs(p.end - p.start) for p in pieces]
+        seconds = [m * 3.6 / min(float(network.base.speed_kmh[p.section]), profile.max_speed_kmh)
+                   * float(network.engine.slowdown[p.section]) for p, m in zip(pieces, metres, strict=True)]
+        arrive = request.depart_at + timedelta(seconds=sum(seconds))
+        line = self._line(network, pieces)
+        sections = [p.section for p in pieces]
         roads = list(dict.fromkeys(network.records[i].road for i in sections))
         return {
-            "distance_km": round(distance_m / 1000, 3),
-            "duration_min": round(seconds / 60, 1),
+            "distance_km": round(sum(metres) / 1000, 3),
+            "duration_min": round(sum(seconds) / 60, 1),
             "arrive_at": arrive.isoformat(),
             "roads": roads,
-            "toll": toll,
-            "instructions": self._instructions(network, sections, forward, route.nodes.tolist(), places, profile),
+            "toll": self._toll(network, book, pieces, metres, request, arrive),
+            "instructions": self._instructions(network, pieces, metres, seconds, places),
             "events": self._events_on(sections),
             "alerts": self._alerts_along(line),
             "service_areas": self._service_areas_along(line, set(roads)),
@@ -356,26 +350,26 @@ class Planner:
                 [round(v, 7) for v in from_wgs84(x, y, request.crs)] for x, y in line.coords]},
         }
 
-    def _line(self, network: RoadNetwork, sections: list[int], forward: list[bool],
-              places: list[Waypoint]) -> LineString:
-        coords: list[tuple[float, float]] = [(places[0].lon, places[0].lat)]
-        for i, fwd in zip(sections, forward, strict=True):
-            points = [tuple(c) for c in network.records[i].geometry.coordinates]
-            coords.extend(points if fwd else points[::-1])
-        coords.append((places[-1].lon, places[-1].lat))
+    def _line(self, network: RoadNetwork, pieces: list[Piece]) -> LineString:
+        coords: list[tuple[float, float]] = []
+        for p in pieces:
+            line = network.records[p.section].geometry.shape
+            part = substring(line, min(p.start, p.end), max(p.start, p.end), normalized=True)
+            points = [tuple(c) for c in part.coords]
+            coords.extend(points if p.forward else points[::-1])
         deduped = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
         return LineString(deduped if len(deduped) > 1 else deduped * 2)
 
-    def _toll(self, network: RoadNetwork, book: Any, sections: list[int], request: RouteRequest,
-              arrive: datetime) -> dict[str, Any]:
+    def _toll(self, network: RoadNetwork, book: Any, pieces: list[Piece], metres: list[float],
+              request: RouteRequest, arrive: datetime) -> dict[str, Any]:
         runs: list[list[int]] = []
-        for k, i in enumerate(sections):
-            if network.records[i].toll:
-                if runs and k > 0 and runs[-1][-1] == sections[k - 1]:
-                    runs[-1].append(i)  # still on the expressway: the same trip
+        for k, p in enumerate(pieces):
+            if network.records[p.section].toll:
+                if runs and runs[-1][-1] == k - 1:
+                    runs[-1].append(k)  # still on the expressway: the same trip
                 else:
-                    runs.append([i])
-        paths = [TollPath(tuple(network.records[i].id for i in run), tuple(float(network.length_m[i]) for i in run))
+                    runs.append([k])
+        paths = [TollPath(tuple(network.records[pieces[k].section].id for k in run), tuple(metres[k] for k in run))
                  for run in runs]
         trip = Trip(request.vehicle_class, request.seats, request.payment, arrive, request.declared)
         try:
@@ -383,45 +377,40 @@ class Planner:
         except NotPriced as err:
             return {"amount_fen": None, "amount_yuan": None, "trips": len(paths), "error": err.detail}
 
-    def _instructions(self, network: RoadNetwork, sections: list[int], forward: list[bool], nodes: list[int],
-                      places: list[Waypoint], profile: VehicleProfile) -> list[dict[str, Any]]:
+    def _instructions(self, network: RoadNetwork, pieces: list[Piece], metres: list[float], seconds: list[float],
+                      places: list[Waypoint]) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
         k = 0
-        while k < len(sections):
-            road = network.records[sections[k]].road
+        while k < len(pieces):
+            road = network.records[pieces[k].section].road
             j = k
-            while j + 1 < len(sections) and network.records[sections[j + 1]].road == road:
+            while j + 1 < len(pieces) and network.records[pieces[j + 1].section].road == road:
                 j += 1
-            group = list(zip(sections[k:j + 1], forward[k:j + 1], strict=True))
-            steps.append(self._step(network, group, nodes[k], profile, first=k == 0, start=places[0].place.name))
+            start = f"从{places[0].place.name}出发，沿" if k == 0 else None
+            steps.append(self._step(network, pieces[k:j + 1], sum(metres[k:j + 1]), sum(seconds[k:j + 1]), start))
             k = j + 1
         steps.append({"text": f"到达{places[-1].place.name}", "road": None, "road_name": None, "direction": None,
                       "from_stake": None, "to_stake": None, "distance_km": 0.0, "duration_min": 0.0})
         return steps
 
-    def _step(self, network: RoadNetwork, group: list[tuple[int, bool]], at_node: int, profile: VehicleProfile,
-              first: bool, start: str) -> dict[str, Any]:
-        records = [network.records[i] for i, _ in group]
-        first_rec, last_rec = records[0], records[-1]
-        begin = first_rec.start_stake_m if group[0][1] else first_rec.end_stake_m
-        end = last_rec.end_stake_m if group[-1][1] else last_rec.start_stake_m
-        a = first_rec.geometry.coordinates[0 if group[0][1] else -1]
-        b = last_rec.geometry.coordinates[-1 if group[-1][1] else 0]
-        compass = _compass(a[0], a[1], b[0], b[1])
-        metres = sum(float(network.length_m[i]) for i, _ in group)
-        seconds = sum(float(network.length_m[i]) * 3.6 / min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
-                      * float(network.engine.slowdown[i]) for i, _ in group)
+    def _step(self, network: RoadNetwork, group: list[Piece], metres: float, seconds: float,
+              start: str | None) -> dict[str, Any]:
+        """One instruction: a stretch on one road, with the junction it begins at (or the start)."""
+        head, tail = network.records[group[0].section], network.records[group[-1].section]
+        begin, end = _stake(head, group[0].start), _stake(tail, group[-1].end)
+        a = head.geometry.shape.interpolate(group[0].start, normalized=True)
+        b = tail.geometry.shape.interpolate(group[-1].end, normalized=True)
+        compass = _compass(a.x, a.y, b.x, b.y)
         km = metres / 1000
-        where = f"从{start}出发，" if first else f"在{self._node_name(network, at_node, first_rec.road, begin)}转"
-        road_words = _road_words(first_rec.road, first_rec.road_name)
-        text = (f"{where}{'沿' if first else ''}{road_words}，向{compass}行驶 {_km_text(km)} 公里"
+        where = start or f"在{self._node_name(a.x, a.y, head.road, begin)}转"
+        text = (f"{where}{_road_words(head.road, head.road_name)}，向{compass}行驶 {_km_text(km)} 公里"
                 f"（{format_stake(begin)}—{format_stake(end)}）")
-        return {"text": text, "road": first_rec.road, "road_name": first_rec.road_name, "direction": compass,
+        return {"text": text, "road": head.road, "road_name": head.road_name, "direction": compass,
                 "from_stake": format_stake(begin), "to_stake": format_stake(end), "distance_km": round(km, 3),
                 "duration_min": round(seconds / 60, 1)}
 
-    def _node_name(self, network: RoadNetwork, node: int, road: str, stake: float) -> str:
-        lon, lat = float(network.lon[node]), float(network.lat[node])
+    def _node_name(self, lon: float, lat: float, road: str, stake: float) -> str:
+        """The interchange or toll station at a junction, else the road and stake."""
         pois = self.model.view(Kind.POI)
         for poi_id, _ in pois.index.within(lon, lat, NAME_NODE_M):
             poi = pois.records[poi_id]
@@ -476,6 +465,40 @@ class Planner:
             if i not in used and distance_between_m(network.records[i].geometry.shape, line) <= CORRIDOR_M:
                 events.update(dict.fromkeys(event_ids))
         return [{"id": e, "text": self._event_text(e)} for e in events]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A stretch of one section driven from fraction ``start`` to ``end`` (0 at from_node, 1 at to_node)."""
+
+    section: int
+    forward: bool
+    start: float
+    end: float
+
+
+def _pieces(found: tuple[Route, list[int], list[int]], places: list[Waypoint]) -> list[Piece]:
+    """The route as pieces: the part of each waypoint's own section, and the whole sections between.
+
+    Seed order is ``_seeds``': leaving a point, 0 drives on to to_node and 1 back to from_node;
+    arriving, 0 comes from from_node and 1 from to_node.
+    """
+    route, sources, targets = found
+    pieces: list[Piece] = []
+    for k, leg in enumerate(route.legs or (route,)):
+        here, there = places[k].snapped, places[k + 1].snapped
+        pieces.append(Piece(here.section, True, here.fraction, 1.0) if sources[k] == 0
+                      else Piece(here.section, False, here.fraction, 0.0))
+        pieces += [Piece(s, f, 0.0 if f else 1.0, 1.0 if f else 0.0)
+                   for s, f in zip(leg.sections.tolist(), leg.forward.tolist(), strict=True)]
+        pieces.append(Piece(there.section, True, 0.0, there.fraction) if targets[k] == 0
+                      else Piece(there.section, False, 1.0, there.fraction))
+    return [p for p in pieces if abs(p.end - p.start) > 1e-9]
+
+
+def _stake(section: RoadSection, fraction: float) -> float:
+    """The stake at a fraction of a section (stakes run from from_node to to_node)."""
+    return section.start_stake_m + fraction * (section.end_stake_m - section.start_stake_m)
 
 
 def _join(legs: list[Route]) -> Route:
