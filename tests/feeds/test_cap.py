@@ -348,6 +348,23 @@ def test_self_intersecting_ring_is_refused_naming_the_area() -> None:
     assert "Self-intersection" in got
 
 
+def test_an_invalid_shape_in_a_later_area_names_that_area() -> None:
+    # The record is validated in one call: the model's error must still name the area it is about.
+    bowtie = "<polygon>34.7,113.6 34.9,113.8 34.9,113.6 34.7,113.8 34.7,113.6</polygon>"
+    areas = AREA + f"<area><areaDesc>中牟县</areaDesc>{bowtie}</area>"
+    got = only_rejection(alert(infos=info(area=areas)))
+    assert got.startswith("alert 41010041600000_20260112063000: area 2 (中牟县): geometry: Value error"), got
+    assert "invalid Polygon: Self-intersection" in got
+
+
+def test_comments_and_processing_instructions_inside_an_alert_are_ignored() -> None:
+    text = alert(extra="<!-- 测试 --><?xml-stylesheet href='cap.xsl'?>").replace(
+        "<event>", "<!-- event follows --><event>"
+    )
+    [a] = parse_text(text).records
+    assert (a.event, a.severity, a.areas[0].admin_codes) == ("大雾", AlertSeverity.MODERATE, ["410100"])
+
+
 def test_self_intersecting_ring_among_several_shapes() -> None:
     shapes = "<polygon>34.7,113.6 34.9,113.8 34.9,113.6 34.7,113.8 34.7,113.6</polygon><circle>34.7,113.6 5</circle>"
     got = only_rejection(alert(infos=info(area=area_with(shapes))))
