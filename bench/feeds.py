@@ -5,7 +5,8 @@
 Parse: a synthetic document of N records per format, parsed (with model validation) on one core,
 against a reference run in the same process — the bare XML/JSON/CSV reading of the same bytes with
 the standard library, i.e. the floor no parser can beat — and against the target of 20,000 records/s
-for DATEX II and CAP.
+for DATEX II and CAP, judged on the wall clock; the rate by CPU time is shown too, as on a shared
+machine the wall clock also counts the time spent waiting for a core.
 
 Freshness, through a real server on 127.0.0.1 (embedded store):
 - push → visible: a signed CAP alert POSTed to /v1/ingest until it arrives on /v1/stream, p50/p99
@@ -128,20 +129,25 @@ FORMATS: dict[str, tuple[Callable[[int], bytes], Callable[[bytes], object], int 
 }
 
 
-def best_rate(run: Callable[[], object], n: int, repeat: int = 3) -> float:
-    """Records per second of the best of ``repeat`` runs."""
-    best = float("inf")
+def best_rate(run: Callable[[], object], n: int, repeat: int = 3) -> tuple[float, float]:
+    """Records per second of the best of ``repeat`` runs, by the wall clock and by CPU time.
+
+    On a shared machine the wall clock also counts the time the process waited for a core; the
+    process's CPU time is what the parse itself costs (one thread: at most the wall time).
+    """
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run()
-        best = min(best, time.perf_counter() - started)
-    return n / best
+        wall = min(wall, time.perf_counter() - started)
+        cpu = min(cpu, time.process_time() - cpu_started)
+    return n / wall, n / cpu
 
 
 def parse_table(records: int) -> tuple[Table, bool]:
-    """Parse throughput per format against the bare reading of the same bytes."""
+    """Parse throughput per format against the bare reading of the same bytes (target judged on the wall clock)."""
     table = Table(title=f"parse throughput, {records:,} records per document, one core")
-    for column in ("format", "parsed rec/s", "bare read rec/s", "ratio", "target", "met"):
+    for column in ("format", "parsed rec/s", "parsed rec/s (CPU)", "bare read rec/s", "ratio", "target", "met"):
         table.add_column(column, justify="right")
     ok = True
     ctx = ParseContext(source="bench")
@@ -150,11 +156,11 @@ def parse_table(records: int) -> tuple[Table, bool]:
         parsed = parse(name, data, ctx)
         if parsed.rejected or len(parsed.records) != records:
             raise SystemExit(f"{name}: the synthetic document did not parse cleanly: {parsed.rejected[:1]}")
-        ours = best_rate(lambda name=name, data=data: parse(name, data, ctx), records)
-        reference = best_rate(lambda bare=bare, data=data: bare(data), records)
+        ours, ours_cpu = best_rate(lambda name=name, data=data: parse(name, data, ctx), records)
+        reference, _ = best_rate(lambda bare=bare, data=data: bare(data), records)
         met = target is None or ours >= target
         ok &= met
-        table.add_row(name, f"{ours:,.0f}", f"{reference:,.0f}", f"{ours / reference:.2f}",
+        table.add_row(name, f"{ours:,.0f}", f"{ours_cpu:,.0f}", f"{reference:,.0f}", f"{ours / reference:.2f}",
                       f"{target:,}" if target else "—", "yes" if met else "NO")
     return table, ok
 
