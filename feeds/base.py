@@ -209,6 +209,9 @@ def _parse_xml_defused(data: bytes) -> Element:
     except ParseError as err:
         line, column = err.position
         raise FeedError(f"not well-formed XML: {_expat_message(err)}", f"line {line}, column {column + 1}") from err
+    except (LookupError, ValueError) as err:  # an unknown encoding, or a multi-byte one expat cannot read
+        name = declared.group(1).decode("ascii") if declared else encoding
+        raise FeedError(f"unknown or unsupported character encoding {name!r} (send UTF-8 or GBK)") from err
 
 
 def _canonical(name: str) -> str:

@@ -425,6 +425,8 @@ XXE = b"""<?xml version="1.0"?>
         (b'<?xml version="1.0"?><html><body/></html>', "root element <html> is not a CAP <alert>"),
         (alert(ns="urn:oasis:names:tc:emergency:cap:1.0").encode(), "root element <alert> is in namespace"),
         (alert().encode("gbk"), "bytes at offset"),
+        (alert().replace("UTF-8", "ATF-8").encode(), "unknown or unsupported character encoding 'ATF-8'"),
+        (alert().replace("UTF-8", "Shift_JIS").encode(), "unknown or unsupported character encoding 'Shift_JIS'"),
     ],
 )
 def test_refused_documents(data: bytes, reason: str) -> None:
