@@ -22,7 +22,6 @@ from travel.routing.profiles import PASSENGER_CAR, BlockedMasks, Metric, Vehicle
 Seed = tuple[int, float]
 """A place a route may start or end: a node and the cost (in the metric's weight) between it and the point."""
 
-ACTIVE_LANDMARKS = 12  # per query: more costs time per node, fewer loosens the bounds
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,9 +134,7 @@ class RouteEngine:
         blocked = self.masks.get(profile, avoid_tolls, avoid_expressways)
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
         bounds, fallback, extra = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        s0, t0 = int(src_node[0]), int(tgt_node[0])
-        active = kernels.best_landmarks(s0, t0, bounds, ACTIVE_LANDMARKS)
-        fallback_active = active if fallback is bounds else kernels.best_landmarks(s0, t0, fallback, ACTIVE_LANDMARKS)
+        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
         work = self._acquire()
         try:
             while True:
@@ -145,7 +142,7 @@ class RouteEngine:
                     self.graph.first_out, self.graph.head, self.graph.section, self.graph.has_ban,
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
                     self.slowdown, self.closed, blocked, self._no_penalty if penalty is None else penalty, metric.code,
-                    float(profile.max_speed_kmh), bounds, active, fallback, fallback_active, extra,
+                    float(profile.max_speed_kmh), bounds, rows, fallback, fallback_rows, extra,
                     src_node, src_off, tgt_node, tgt_off, work.dist, work.pred, work.pred_arc, work.mark,
                     work.next_qid(), work.hkey, work.hval)
                 if status == kernels.OK:
@@ -195,8 +192,8 @@ class RouteEngine:
         tgt_node, tgt_off = self._seeds(targets, "targets")
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
         bounds, fallback, extra = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        everything = np.arange(bounds.shape[1] // 2, dtype=np.int32)
-        return float(kernels.potential(node, bounds, everything, fallback, everything, extra, tgt_node, tgt_off))
+        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
+        return float(kernels.potential(node, bounds, rows, fallback, fallback_rows, extra, tgt_off))
 
     def section_weights(self, sections: np.ndarray, metric: Metric, profile: VehicleProfile,
                         toll_cost: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,9 @@ SHORTEST, FASTEST, CHEAPEST = 0, 1, 2
 TOLL_SCALE = 1e6
 #: Relative error allowance of the float32 landmark tables (float32 rounds by at most 2**-24 ≈ 6e-8).
 TABLE_MARGIN = 1e-7
+#: "No path" in a landmark table; any bound above PROVEN_UNREACHABLE proves the target unreachable.
+UNREACHABLE = np.float32(1e30)
+PROVEN_UNREACHABLE = 1e29
 OK, HEAP_FULL = 0, 1
 
 
@@ -85,50 +88,43 @@ def dijkstra_all(first: np.ndarray, other: np.ndarray, weight: np.ndarray, sourc
 
 
 @njit(cache=True, nogil=True)
-def lower_bound(v: int, bounds: np.ndarray, active: np.ndarray, tgt_node: np.ndarray, tgt_off: np.ndarray) -> float:
+def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.ndarray) -> float:
     """A lower bound on the cost from node ``v`` to the cheapest target (offsets included); inf: none reachable.
 
-    ``bounds[v, k]`` = d(L_k, v) and ``bounds[v, K + k]`` = d(v, L_k). Per landmark L:
-    d(v,t) >= d(L,t) - d(L,v) and d(v,t) >= d(v,L) - d(t,L). An infinite entry either says nothing
-    (v unreachable from L; t cannot reach L) or proves t unreachable from v. The tables are float32:
-    each term gives up ``TABLE_MARGIN`` of its operands, more than float32 rounding can have added.
+    ``bounds[v, k]`` = d(L_k, v) and ``bounds[v, K + k]`` = d(v, L_k); ``targets`` holds the targets'
+    rows. Per landmark L: d(v,t) >= d(L,t) - d(L,v) and d(v,t) >= d(v,L) - d(t,L). Unreachable is
+    stored as ``UNREACHABLE`` (finite, so the loop needs no branch and vectorises): where it makes a
+    term meaningless the term comes out hugely negative, where it proves t unreachable from v hugely
+    positive. The tables are float32: each term gives up ``TABLE_MARGIN`` of its operands, more than
+    float32 rounding can have added.
     """
     half = bounds.shape[1] // 2
     best = np.inf
-    for j in range(tgt_node.shape[0]):
-        t = tgt_node[j]
+    for j in range(targets.shape[0]):
         lb = 0.0
-        for i in range(active.shape[0]):
-            k = active[i]
+        for k in range(half):
             from_v = np.float64(bounds[v, k])
-            if from_v < np.inf:
-                from_t = np.float64(bounds[t, k])
-                d = from_t - from_v - TABLE_MARGIN * (from_t + from_v)
-                if d > lb:
-                    lb = d
-            to_t = np.float64(bounds[t, half + k])
-            if to_t < np.inf:
-                to_v = np.float64(bounds[v, half + k])
-                d = to_v - to_t - TABLE_MARGIN * (to_v + to_t)
-                if d > lb:
-                    lb = d
-        c = lb + tgt_off[j]
-        if c < best:
-            best = c
+            from_t = targets[j, k]
+            to_v = np.float64(bounds[v, half + k])
+            to_t = targets[j, half + k]
+            d = max(from_t - from_v - TABLE_MARGIN * (from_t + from_v), to_v - to_t - TABLE_MARGIN * (to_v + to_t))
+            lb = max(lb, d)
+        if lb < PROVEN_UNREACHABLE:
+            best = min(best, lb + tgt_off[j])
     return best
 
 
 @njit(cache=True, nogil=True)
-def potential(v: int, bounds: np.ndarray, active: np.ndarray, fallback: np.ndarray, fallback_active: np.ndarray,
-              extra: float, tgt_node: np.ndarray, tgt_off: np.ndarray) -> float:
+def potential(v: int, bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
+              extra: float, tgt_off: np.ndarray) -> float:
     """The A* potential: the primary bound, or the smaller of it and ``extra`` + the fallback bound.
 
     A finite ``extra`` serves cheapest routes: toll-free, or paying at least ``extra``. The minimum
     of two consistent potentials is consistent, so states are still settled once.
     """
-    h = lower_bound(v, bounds, active, tgt_node, tgt_off)
+    h = lower_bound(v, bounds, targets, tgt_off)
     if extra < np.inf:
-        h2 = extra + lower_bound(v, fallback, fallback_active, tgt_node, tgt_off)
+        h2 = extra + lower_bound(v, fallback, fallback_targets, tgt_off)
         if h2 < h:
             h = h2
     return h
@@ -140,7 +136,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
           edge_length: np.ndarray, edge_speed: np.ndarray, toll: np.ndarray,
           slow: np.ndarray, closed: np.ndarray, blocked: np.ndarray, pen: np.ndarray,
           metric: int, vmax: float,
-          bounds: np.ndarray, active: np.ndarray, fallback: np.ndarray, fallback_active: np.ndarray,
+          bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
           extra: float,
           src_node: np.ndarray, src_off: np.ndarray, tgt_node: np.ndarray, tgt_off: np.ndarray,
           dist: np.ndarray, pred: np.ndarray, pred_arc: np.ndarray, mark: np.ndarray,
@@ -167,7 +163,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
         g = src_off[i]
         if mark[v] == reached and dist[v] <= g:
             continue
-        h = potential(v, bounds, active, fallback, fallback_active, extra, tgt_node, tgt_off)
+        h = potential(v, bounds, targets, fallback, fallback_targets, extra, tgt_off)
         if h == np.inf:
             continue
         mark[v] = reached
@@ -235,7 +231,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
                 continue
             ng = g + w
             if m != reached or ng < dist[ns]:
-                h = potential(u, bounds, active, fallback, fallback_active, extra, tgt_node, tgt_off)
+                h = potential(u, bounds, targets, fallback, fallback_targets, extra, tgt_off)
                 if h == np.inf:
                     continue
                 mark[ns] = reached
@@ -263,16 +259,3 @@ def trace(pred: np.ndarray, pred_arc: np.ndarray, state: int) -> tuple[np.ndarra
         arcs[i] = pred_arc[s]
         s = pred[s]
     return arcs, source
-
-
-@njit(cache=True, nogil=True)
-def best_landmarks(s: int, t: int, bounds: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` landmarks giving the largest bound from ``s`` to ``t`` (the query's active set)."""
-    k = bounds.shape[1] // 2
-    score = np.zeros(k)
-    for i in range(k):
-        if bounds[s, i] < np.inf:
-            score[i] = max(score[i], np.float64(bounds[t, i]) - bounds[s, i])
-        if bounds[t, k + i] < np.inf:
-            score[i] = max(score[i], np.float64(bounds[s, k + i]) - bounds[t, k + i])
-    return np.argsort(-score)[:count].astype(np.int32)

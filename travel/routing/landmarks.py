@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from travel.routing.graph import Graph
-from travel.routing.kernels import dijkstra_all
+from travel.routing.kernels import UNREACHABLE, dijkstra_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class Landmarks:
 
     Float32 rows: a bound at one node needs exactly that node's row, 2K float32 = two adjacent cache
     lines for K = 16, which is what a search step waits for (the search allows for the rounding).
+    No path is ``kernels.UNREACHABLE``, a finite stand-in for infinity.
     """
 
     nodes: np.ndarray
@@ -110,8 +111,8 @@ def compute(graph: Graph, edges: EdgeData, specs: Sequence[BoundSpec], count: in
         w = edges.weights(spec)
         table = np.empty((n, 2 * count), np.float32)
         for k, lm in enumerate(nodes.tolist()):
-            table[:, k] = dijkstra_all(graph.first_out, graph.head, w, lm)
-            table[:, count + k] = dijkstra_all(first_in, in_tail, w[in_edge], lm)
+            table[:, k] = np.minimum(dijkstra_all(graph.first_out, graph.head, w, lm), UNREACHABLE)
+            table[:, count + k] = np.minimum(dijkstra_all(first_in, in_tail, w[in_edge], lm), UNREACHABLE)
         tables[spec] = table
     return Landmarks(nodes, tables)
 
