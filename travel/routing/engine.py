@@ -213,8 +213,9 @@ class RouteEngine:
         """The landmark table to guide this request, a fallback table, and the extra cost that enables it.
 
         Cheapest routes are guided by the toll-free table when every toll section has a positive
-        price: a route is then either toll-free, or pays at least the smallest price, so
-        min(toll-free bound, smallest price × TOLL_SCALE + free-flow bound) is a lower bound.
+        price: a route is then either toll-free, or pays at least the smallest price (see
+        ``kernels.potential``). Where a toll is unavoidable that smallest price can be far below what
+        must be paid, and the search then covers much of the network (README: limits).
         """
         shortest = metric is Metric.SHORTEST
         vmax = profile.max_speed_kmh

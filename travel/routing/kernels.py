@@ -117,16 +117,17 @@ def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.nda
 @njit(cache=True, nogil=True)
 def potential(v: int, bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
               extra: float, tgt_off: np.ndarray) -> float:
-    """The A* potential: the primary bound, or the smaller of it and ``extra`` + the fallback bound.
+    """The A* potential: the primary bound, or for cheapest routes min(max(primary, fallback), extra + fallback).
 
-    A finite ``extra`` serves cheapest routes: toll-free, or paying at least ``extra``. The minimum
-    of two consistent potentials is consistent, so states are still settled once.
+    Cheapest: ``bounds`` is the toll-free table, ``fallback`` the free-flow one, ``extra`` the least
+    money (scaled) any route through a toll section pays. A route is toll-free (>= both bounds) or
+    pays (>= extra + fallback). Taking the max before the min keeps the potential consistent also
+    across toll edges, which the toll-free table knows nothing about, so states are settled once.
     """
     h = lower_bound(v, bounds, targets, tgt_off)
     if extra < np.inf:
-        h2 = extra + lower_bound(v, fallback, fallback_targets, tgt_off)
-        if h2 < h:
-            h = h2
+        h2 = lower_bound(v, fallback, fallback_targets, tgt_off)
+        h = min(max(h, h2), extra + h2)
     return h
 
 
