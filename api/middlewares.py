@@ -42,7 +42,7 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
     except TravelError as err:
         headers = {"Retry-After": str(err.retry_after_s)} if isinstance(err, ServiceUnavailable) else None
         response = problem(err.status, err.title, err.detail, instance=request.path, headers=headers,
-                           param=err.param)
+                           param=err.param, **err.extensions)
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         response = problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
