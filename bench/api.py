@@ -97,7 +97,7 @@ class Sample:
     bytes: int
     p50_ms: float
     p99_ms: float
-    non2xx: int
+    non2xx: int  # failed responses: wrk counts status >= 400, the Python generator anything but 2xx
     errors: int
     server_cpu_s: float = math.nan
 
