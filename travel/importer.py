@@ -13,17 +13,22 @@ those stop at the first bad record and an import reports them all.
 
 from __future__ import annotations
 
+import gc
+import io
 import json
 import logging
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import shapely
 from rich.progress import ProgressColumn, Task
 from rich.text import Text
+from shapely.geometry.base import BaseGeometry
 
 from geodata import loader
 from travel.bus import ChangeBus
@@ -48,6 +53,8 @@ GEOJSON_SUFFIXES = frozenset({".geojson", ".json"})
 log = logging.getLogger(__name__)
 MAX_ERRORS = 20
 BATCH = 5000
+# Collector thresholds while importing (see ``_few_collections``); the older generations keep theirs.
+IMPORT_GC_THRESHOLD = 100_000
 # Fields that say when or in which version a record was seen, not what it is.
 VOLATILE = frozenset({"version", "updated_at", "ingested_at"})
 
@@ -136,13 +143,59 @@ def validate(
             continue  # the file is refused: spooling the rest is wasted work
         chunk.append(item)
         if len(chunk) >= batch:
-            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            _spool(chunk, spool)
             chunk = []
     if errors:
         raise ImportRefused(errors, more)
     if chunk:
-        pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        _spool(chunk, spool)
     return count
+
+
+class _BatchPickler(pickle.Pickler):
+    """Pickles records with their shapely geometries left out, as indexes into ``shapes``.
+
+    Pickling shapes one by one costs a WKB round trip per record; the batch's shapes are converted
+    in one vectorized call instead (about a tenth of an import's time saved).
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shapes: list[BaseGeometry] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        """A shape becomes a call of ``_shape`` with its index; everything else pickles as usual."""
+        if isinstance(obj, BaseGeometry):
+            self.shapes.append(obj)
+            return _shape, (len(self.shapes) - 1,)
+        return NotImplemented
+
+
+def _shape(index: int) -> BaseGeometry:
+    """Stands for a batch's shape in its pickle; ``_BatchUnpickler`` resolves it."""
+    raise RuntimeError(f"shape {index} read outside its spooled batch")
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Reads a batch ``_BatchPickler`` wrote, given its shapes."""
+
+    def __init__(self, file: IO[bytes], shapes: list[BaseGeometry]) -> None:
+        super().__init__(file)
+        self.shapes = shapes
+
+    def find_class(self, module: str, name: str) -> Any:
+        """``_shape`` looks the shape up in this batch; other names resolve as usual."""
+        if (module, name) == (__name__, _shape.__name__):
+            return self.shapes.__getitem__
+        return super().find_class(module, name)
+
+
+def _spool(chunk: list[Record], spool: IO[bytes]) -> None:
+    """Append one batch: its shapes as WKB (one vectorized call), then the records pickled without them."""
+    buffer = io.BytesIO()
+    pickler = _BatchPickler(buffer)
+    pickler.dump(chunk)
+    pickle.dump((shapely.to_wkb(pickler.shapes).tolist(), buffer.getvalue()), spool, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[list[Record]]:
@@ -150,9 +203,10 @@ def _spooled(spool: IO[bytes]) -> Iterator[list[Record]]:
     spool.seek(0)
     while True:
         try:
-            yield pickle.load(spool)
+            wkbs, records = pickle.load(spool)
         except EOFError:
             return
+        yield _BatchUnpickler(io.BytesIO(records), shapely.from_wkb(wkbs).tolist()).load()
 
 
 def _content(record: Record) -> dict[str, Any]:
@@ -161,10 +215,17 @@ def _content(record: Record) -> dict[str, Any]:
 
 
 async def _commit_batch(
-    store: Store, bus: ChangeBus, kind: Kind, batch: list[Record], report: CommitReport
+    store: Store, bus: ChangeBus, kind: Kind, batch: list[Record], report: CommitReport, *, fresh: bool
 ) -> None:
-    """Commit the new and changed records of one batch; changed ones supersede the stored version."""
-    stored = {r.id: r for r in await store.query(Query(kind, ids=frozenset(r.id for r in batch)))}
+    """Commit the new and changed records of one batch; changed ones supersede the stored version.
+
+    ``fresh``: the kind held nothing when the import began, so there is nothing to compare with (a
+    record another writer stored meanwhile is still safe: the store keeps the higher version).
+    """
+    if fresh:
+        stored: dict[str, Record] = {}
+    else:
+        stored = {r.id: r for r in await store.query(Query(kind, ids=frozenset(r.id for r in batch)))}
     changed: list[Record] = []
     for record in batch:
         current = stored.get(record.id)
@@ -193,15 +254,33 @@ async def import_file(
 ) -> CommitReport:
     """Import one file of ``kind``: all of it or (ImportRefused) none of it; re-importing is a no-op."""
     report = report or CommitReport()
-    with tempfile.TemporaryFile(prefix="travel-import-") as spool:
+    with _few_collections(), tempfile.TemporaryFile(prefix="travel-import-") as spool:
         total = validate(path, kind, file_defaults(path, updated_at), spool, batch, advance)
         if on_validated:
             on_validated(total)
+        fresh = not (await store.counts()).get(kind)
         for chunk in _spooled(spool):
-            await _commit_batch(store, bus, kind, chunk, report)
+            await _commit_batch(store, bus, kind, chunk, report, fresh=fresh)
             if advance:
                 advance(len(chunk))
     return report
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while importing; restore its thresholds afterwards.
+
+    An import keeps a batch of a few thousand records (tens of thousands of containers) alive while
+    allocating millions of short-lived objects, so with the default thresholds the collector rescans
+    each live batch dozens of times: ~40% of an import's CPU. Records die by reference counting, not
+    in cycles, so collecting every ``IMPORT_GC_THRESHOLD`` allocations instead loses nothing.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 async def import_bundle(store: Store, bus: ChangeBus, directory: Path | None = None) -> CommitReport:

@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file (WAL, fsync on commit) with an R*Tree index, via aiosqlite.
 
 Layout: ``records`` holds the current version of every record (indexed columns plus the JSON body
-and the geometry as WKB), ``history`` every committed version, and ``records_rtree`` the bounding
+and the geometry as WKB), ``history`` every superseded version (so each committed version is stored
+exactly once and importing new records writes no history), and ``records_rtree`` the bounding
 box of each current record that has a geometry, keyed by ``records.rid``. The R*Tree has a third
 axis holding a small integer per kind, so a spatial lookup of sparse events never walks the dense
 road network. The R*Tree only yields candidates; exact predicates and distances are computed with
@@ -73,7 +74,16 @@ _SCHEMA_V1: tuple[str, ...] = (
     """,
     "PRAGMA user_version = 1",
 )
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+# Version 2: history keeps superseded versions only; the current one is the records row.
+_SCHEMA_V2: tuple[str, ...] = (
+    """
+    DELETE FROM history
+    WHERE EXISTS (SELECT 1 FROM records AS r
+                  WHERE r.kind = history.kind AND r.id = history.id AND r.version = history.version)
+    """,
+    "PRAGMA user_version = 2",
+)
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
 _WRITER_PRAGMAS = (
     "PRAGMA synchronous = FULL",
@@ -109,9 +119,18 @@ _UPDATE_RECORD = """
 _UPSERT_BOX = "INSERT OR REPLACE INTO records_rtree VALUES (?, ?, ?, ?, ?, ?, ?)"
 _DELETE_BOX = "DELETE FROM records_rtree WHERE rid = ?"
 _INSERT_HISTORY = "INSERT INTO history (kind, id, version, ingested_at, body) VALUES (?, ?, ?, ?, ?)"
+_ARCHIVE = """
+    INSERT INTO history (kind, id, version, ingested_at, body)
+    SELECT kind, id, version, ingested_at, body FROM records WHERE rid = ?
+"""
 
 _GET = "SELECT body FROM records WHERE kind = ? AND id = ?"
-_HISTORY = "SELECT body FROM history WHERE kind = ? AND id = ? ORDER BY version"
+_HISTORY = """
+    SELECT version, body FROM history WHERE kind = :kind AND id = :id
+    UNION ALL
+    SELECT version, body FROM records WHERE kind = :kind AND id = :id
+    ORDER BY version
+"""
 _COUNTS = "SELECT kind, count(*) FROM records GROUP BY kind"
 _CHANGED_SINCE = """
     SELECT kind, body FROM records
@@ -157,7 +176,7 @@ class _Batch:
 
     changes: list[Change] = field(default_factory=list)
     latest: dict[_Key, tuple[Record, str, str]] = field(default_factory=dict)  # newest: record, time, body
-    history: list[tuple[str, str, int, str, str]] = field(default_factory=list)
+    history: list[tuple[str, str, int, str, str]] = field(default_factory=list)  # superseded within the batch
 
 
 class EmbeddedStore:
@@ -294,12 +313,15 @@ class EmbeddedStore:
             stamp = _format_time(ingested_at)
             versions[key] = record.version
             batch.changes.append(Change(ChangeOp.CREATED if held is None else ChangeOp.UPDATED, stamped))
+            superseded = batch.latest.get(key)
+            if superseded is not None:  # an earlier version in this very batch: straight to history
+                older, older_stamp, older_body = superseded
+                batch.history.append((older.kind.value, older.id, older.version, older_stamp, older_body))
             batch.latest[key] = (stamped, stamp, body)
-            batch.history.append((record.kind.value, record.id, record.version, stamp, body))
         return batch
 
     async def _apply(self, db: aiosqlite.Connection, batch: _Batch, existing: dict[_Key, tuple[int, int]]) -> None:
-        """Write the planned rows: current records, their R*Tree boxes, then history."""
+        """Write the planned rows: superseded rows to history, current records, their R*Tree boxes."""
         [(next_rid,)] = await db.execute_fetchall(_MAX_RID)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -326,6 +348,7 @@ class EmbeddedStore:
                 boxes.append((rid, west, east, south, north, kind_key, kind_key + 1))
             elif stored is not None:
                 unboxed.append((rid,))
+        await db.executemany(_ARCHIVE, [(rid,) for *_, rid in updates])  # before they are overwritten
         await db.executemany(_INSERT_RECORD, inserts)
         await db.executemany(_UPDATE_RECORD, updates)
         await db.executemany(_UPSERT_BOX, boxes)
@@ -348,8 +371,8 @@ class EmbeddedStore:
 
     async def history(self, kind: Kind, record_id: str) -> list[Record]:
         """Every committed version of one record, oldest first."""
-        rows = await self._read().execute_fetchall(_HISTORY, (kind.value, record_id))
-        return [record_from_json(kind, body) for (body,) in rows]
+        rows = await self._read().execute_fetchall(_HISTORY, {"kind": kind.value, "id": record_id})
+        return [record_from_json(kind, body) for _, body in rows]
 
     async def changed_since(self, since: datetime | None, kinds: Sequence[Kind] | None = None) -> list[Record]:
         """Current records committed after ``since``, oldest commit first (incremental sync)."""
