@@ -52,6 +52,7 @@ class _Workspace:
 
     def __init__(self, states: int, heap: int) -> None:
         self.dist = np.empty(states)
+        self.hcache = np.empty(states)
         self.pred = np.empty(states, np.int32)
         self.pred_arc = np.empty(states, np.int32)
         self.mark = np.zeros(states, np.int32)
@@ -143,7 +144,7 @@ class RouteEngine:
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
                     self.slowdown, self.closed, blocked, self._no_penalty if penalty is None else penalty, metric.code,
                     float(profile.max_speed_kmh), bounds, rows, fallback, fallback_rows, extra,
-                    src_node, src_off, tgt_node, tgt_off, work.dist, work.pred, work.pred_arc, work.mark,
+                    src_node, src_off, tgt_node, tgt_off, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
                     work.next_qid(), work.hkey, work.hval)
                 if status == kernels.OK:
                     break

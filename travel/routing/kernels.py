@@ -140,7 +140,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
           bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
           extra: float,
           src_node: np.ndarray, src_off: np.ndarray, tgt_node: np.ndarray, tgt_off: np.ndarray,
-          dist: np.ndarray, pred: np.ndarray, pred_arc: np.ndarray, mark: np.ndarray,
+          dist: np.ndarray, hcache: np.ndarray, pred: np.ndarray, pred_arc: np.ndarray, mark: np.ndarray,
           qid: int, hkey: np.ndarray, hval: np.ndarray) -> tuple[int, float, int, int]:
     """Multi-source, multi-target A* over directed edges; returns (status, weight, end state, target index).
 
@@ -151,7 +151,8 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
     query and ``2 * qid + 1`` once settled: nothing is cleared between queries. ``pred_arc`` holds
     the edge used to reach a state, or ``-1 - i`` for source ``i``. Static per-edge data
     (``edge_length``, ``edge_speed``) is in edge order, next to ``head``, to save cache misses; an
-    empty ``pen`` means no penalties.
+    empty ``pen`` means no penalties. ``hcache`` keeps each reached state's potential, so an
+    improved state is pushed again without recomputing it.
     """
     n = first_out.shape[0] - 1
     cap = hkey.shape[0]
@@ -169,6 +170,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
             continue
         mark[v] = reached
         dist[v] = g
+        hcache[v] = h
         pred[v] = -1
         pred_arc[v] = -1 - i
         if size == cap:
@@ -204,6 +206,11 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
             ban_lo = ban_first[e_in]
             ban_hi = ban_first[e_in + 1]
         for f in range(first_out[v], first_out[v + 1]):
+            u = head[f]
+            ns = n + f if has_ban[u] else u
+            m = mark[ns]
+            if m == settled:  # the way back, mostly: skip before touching the section's arrays
+                continue
             sec = esec[f]
             if closed[sec] or blocked[sec]:
                 continue
@@ -225,23 +232,23 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
                     w += toll[sec] * TOLL_SCALE
             if penalised:
                 w *= pen[sec]
-            u = head[f]
-            ns = n + f if has_ban[u] else u
-            m = mark[ns]
-            if m == settled:
-                continue
             ng = g + w
-            if m != reached or ng < dist[ns]:
+            if m != reached:
                 h = potential(u, bounds, targets, fallback, fallback_targets, extra, tgt_off)
                 if h == np.inf:
                     continue
-                mark[ns] = reached
-                dist[ns] = ng
-                pred[ns] = s
-                pred_arc[ns] = f
-                if size == cap:
-                    return HEAP_FULL, np.inf, -1, -1
-                size = heap_push(hkey, hval, size, ng + h, ns)
+                hcache[ns] = h
+            elif ng < dist[ns]:
+                h = hcache[ns]  # a state's potential depends on its node only: computed once per query
+            else:
+                continue
+            mark[ns] = reached
+            dist[ns] = ng
+            pred[ns] = s
+            pred_arc[ns] = f
+            if size == cap:
+                return HEAP_FULL, np.inf, -1, -1
+            size = heap_push(hkey, hval, size, ng + h, ns)
     return OK, best, best_state, best_target
 
 
