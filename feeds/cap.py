@@ -62,8 +62,10 @@ Areas (primary info only) → ``AlertArea``:
   is ignored. altitude and ceiling are ignored.
 
 Coordinates are range-checked here (to name latitude/longitude mix-ups); a single shape's validity
-is checked once, by ``Geometry`` when the AlertArea is validated. Several shapes are checked here
-(each ring, then the MultiPolygon) before the model checks the result again.
+is checked once, by ``Geometry`` when the Alert is validated (one ``model_validate`` of plain dicts:
+the alert, its areas and their geometry; a model error about an area still names the area).
+Several shapes are checked here (each ring, then the MultiPolygon) before the model checks the
+result again.
 
 Not used: ``source``, ``restriction``, ``addresses``, ``code``, ``note``, ``incidents``, and per
 info ``category``, ``responseType``, ``audience``, ``senderName``, ``web``, ``contact``,
@@ -241,6 +243,7 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
 
 
 def _read(root: Element, parsed: Parsed, ctx: ParseContext) -> None:
+    """Every embedded alert as a record or a rejection; of a repeated identifier the first is kept."""
     seen: set[str] = set()
     for where, elem in _embedded(root):
         _add(parsed, where, elem, ctx, seen)
@@ -632,7 +635,7 @@ def _check_position(lon: float, lat: float, what: str) -> None:
 def _combine(rings: list[Ring]) -> dict[str, Any] | Geometry | None:
     """One area's shapes: a Polygon, a MultiPolygon, or their union where they overlap or touch.
 
-    A single ring is handed to AlertArea as GeoJSON so that Geometry checks it exactly once;
+    A single ring is handed to the model as GeoJSON so that Geometry checks it exactly once;
     several are checked here first, as a union would silently repair an invalid ring.
     """
     if not rings:
