@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+import shapely
 
 from geodata import BUNDLE_DIR
 from travel.bus import InProcessBus
-from travel.importer import ImportRefused, import_bundle, import_file
+from travel.importer import Defaults, ImportRefused, _spooled, checked_records, import_bundle, import_file, validate
 from travel.models import Kind
 from travel.store.base import Store
 
@@ -140,3 +143,28 @@ async def test_an_updated_bundle_updates_what_is_stored(store: Store, tmp_path: 
     assert (second.created, second.updated, second.unchanged) == (0, 1, first.created - 1)
     stored = await store.get(Kind.POI, f"geodata:{feature['id']}")
     assert stored is not None and stored.version == 2 and stored.open_status == "closed"
+
+
+@pytest.mark.parametrize("kind", [*BUNDLED, Kind.TOLL_RATE])
+def test_spooled_batches_give_back_every_record_and_its_shape(kind: Kind, tmp_path: Path) -> None:
+    path = _toll_rates(tmp_path) if kind is Kind.TOLL_RATE else BUNDLE_DIR / BUNDLED[kind][0]
+    defaults = Defaults(updated_at=UPDATED_AT)
+    records = list(checked_records(path, kind, defaults))
+    with tempfile.TemporaryFile() as spool:
+        assert validate(path, kind, defaults, spool, batch=7) == len(records)
+        batches = list(_spooled(spool))
+    assert [len(b) for b in batches[:-1]] == [7] * (len(batches) - 1)
+    back = [record for batch in batches for record in batch]
+    assert back == records
+    for original, copy in zip(records, back, strict=True):
+        if original.geometry is not None:
+            assert copy.geometry is not None and shapely.equals_exact(copy.geometry.shape, original.geometry.shape)
+
+
+async def test_the_collector_is_restored_after_an_import_even_a_refused_one(store: Store, tmp_path: Path) -> None:
+    thresholds = gc.get_threshold()
+    await import_file(store, InProcessBus(), Kind.POI, BUNDLE_DIR / "pois.geojson")
+    assert gc.get_threshold() == thresholds
+    with pytest.raises(ImportRefused):
+        await import_file(store, InProcessBus(), Kind.POI, _bad_files(tmp_path)["bad"][0])
+    assert gc.get_threshold() == thresholds
