@@ -134,7 +134,7 @@ class Report:
     latency_ms: dict[str, list[float]] = field(default_factory=dict)
     cpu_ms: list[float] = field(default_factory=list)  # the same queries' CPU time (this thread)
     reference: list[dict] = field(default_factory=list)  # kind, ours, pg (None: unreachable), ours_ms, pg_ms
-    closures: list[dict] = field(default_factory=list)  # close_ms, reopen_ms, avoided, restored
+    closures: list[dict] = field(default_factory=list)  # apply_ms, close_ms, reopen_ms, avoided, restored
     alternatives_ms: list[float] = field(default_factory=list)
     peak_rss: int = 0
 
@@ -240,6 +240,7 @@ def measure_closures(engine: RouteEngine, net: Network, sample: Sequence[Query],
         sec = int(before.sections[len(before.sections) // 2])
         started = time.perf_counter()
         engine.close_sections([sec])
+        apply_ms = (time.perf_counter() - started) * 1000
         after = route(engine, net, q)
         closed_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
@@ -247,7 +248,7 @@ def measure_closures(engine: RouteEngine, net: Network, sample: Sequence[Query],
         again = route(engine, net, q)
         reopen_ms = (time.perf_counter() - started) * 1000
         avoided = after is None or (sec not in after.sections.tolist() and after.weight >= before.weight)
-        out.append({"close_ms": closed_ms, "reopen_ms": reopen_ms, "avoided": avoided,
+        out.append({"apply_ms": apply_ms, "close_ms": closed_ms, "reopen_ms": reopen_ms, "avoided": avoided,
                     "restored": again is not None and again.weight == before.weight})
         if len(out) == limit:
             break
@@ -406,8 +407,12 @@ def render(report: Report) -> list[Table]:
     if report.closures:
         close = _quantiles([c["close_ms"] for c in report.closures])
         reopen = _quantiles([c["reopen_ms"] for c in report.closures])
+        applied = _quantiles([c["apply_ms"] for c in report.closures])
+        main.add_row("  closing a section (the array write alone), max", f"{applied['max'] * 1000:.1f} µs", "", "")
         row(f"closure → next answer avoids it, max of {len(report.closures)}", close["max"], "ms", TARGET_CLOSURE_MS)
+        main.add_row("  p50", f"{close['p50']:.2f} ms", "", "")
         row(f"clearance → next answer restored, max of {len(report.closures)}", reopen["max"], "ms", TARGET_CLOSURE_MS)
+        main.add_row("  p50", f"{reopen['p50']:.2f} ms", "", "")
         main.add_row("  closures avoided / clearances restored",
                      f"{sum(c['avoided'] for c in report.closures)} / {sum(c['restored'] for c in report.closures)}",
                      f"{len(report.closures)}", "yes" if report.ok or not report.reference else "")
