@@ -18,6 +18,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     TRAVEL_HOST=0.0.0.0 \
     TRAVEL_PORT=8080 \
     TRAVEL_DATA_DIR=/data \
+    NUMBA_CACHE_DIR=/home/travel/.cache/numba \
     PYTHONUNBUFFERED=1
 USER travel
 WORKDIR /home/travel
