@@ -73,6 +73,11 @@ class Geometry(BaseModel):
             raise ValueError("geometry is empty")
         for lon, lat in positions:
             check_lon_lat(lon, lat)
+        if self.type is GeometryType.POLYGON:
+            _check_rings(self.coordinates)
+        elif self.type is GeometryType.MULTIPOLYGON:
+            for polygon in self.coordinates:
+                _check_rings(polygon)
         try:
             geom = self.shape
         except (ValueError, TypeError, shapely.errors.GEOSException) as err:
@@ -100,6 +105,18 @@ class Geometry(BaseModel):
     def point(cls, lon: float, lat: float) -> Geometry:
         """A Point at (lon, lat)."""
         return cls(type=GeometryType.POINT, coordinates=[lon, lat])
+
+
+def _check_rings(rings: Any) -> None:
+    """GeoJSON polygon rings: closed (the first position repeated last), of 4 positions or more.
+
+    shapely would close an open ring silently, and the record would keep the open one.
+    """
+    for ring in rings:
+        if len(ring) < 4:
+            raise ValueError(f"a polygon ring has {len(ring)} positions; it needs at least 4 (3 distinct, closed)")
+        if list(ring[0][:2]) != list(ring[-1][:2]):
+            raise ValueError("a polygon ring is not closed: its last position must repeat its first")
 
 
 def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:

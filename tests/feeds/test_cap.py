@@ -9,6 +9,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from pyproj import Geod
 
 from feeds.base import FeedError, ParseContext, Parsed
@@ -140,6 +141,23 @@ def test_geometry_passes_the_models_own_validation() -> None:
                 if area.geometry is not None:
                     again = Geometry.model_validate(area.geometry.model_dump())
                     assert again.shape.equals(area.geometry.shape)
+
+
+@pytest.mark.parametrize(
+    ("kind", "coordinates", "reason"),
+    [
+        ("Polygon", [[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5]]], "a polygon ring has 3 positions"),
+        ("Polygon", [[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5], [113.4, 34.5]]], "a polygon ring is not closed"),
+        ("MultiPolygon", [[[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5], [113.4, 34.6]]]], "is not closed"),
+    ],
+)
+def test_the_model_refuses_open_or_short_rings_the_parser_would_have_closed(
+    kind: str, coordinates: list[object], reason: str
+) -> None:
+    # CAP closes a polygon before the model sees it; the model itself must not take an open ring
+    # (shapely would close it silently and the record would keep it open).
+    with pytest.raises(ValidationError, match=reason):
+        Geometry(type=kind, coordinates=coordinates)
 
 
 def test_update_prefers_zh_info_and_takes_colour_from_the_upgrade_headline() -> None:
