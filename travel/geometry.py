@@ -192,12 +192,15 @@ _LIMITS = {2: np.array([180.0, 90.0]), 3: np.array([180.0, 90.0, np.finfo(float)
 
 
 def _checked_array(coords: Any, ndim: int) -> np.ndarray | None:
-    """Coordinates as a float array of finite positions with lon/lat in range, or None."""
+    """Coordinates as a numeric array of finite positions with lon/lat in range, or None.
+
+    Numbers only: ``dtype=float`` would also read the strings "113.5" (the record would keep them).
+    """
     try:
-        arr = np.asarray(coords, dtype=float)
+        arr = np.asarray(coords)
     except (ValueError, TypeError):
         return None
-    if arr.ndim != ndim or arr.shape[-1] not in (2, 3):
+    if arr.dtype.kind not in "iuf" or arr.ndim != ndim or arr.shape[-1] not in (2, 3):
         return None
     return arr if (np.abs(arr) <= _LIMITS[arr.shape[-1]]).all() else None
 

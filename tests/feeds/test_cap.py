@@ -149,13 +149,15 @@ def test_geometry_passes_the_models_own_validation() -> None:
         ("Polygon", [[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5]]], "a polygon ring has 3 positions"),
         ("Polygon", [[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5], [113.4, 34.5]]], "a polygon ring is not closed"),
         ("MultiPolygon", [[[[113.4, 34.9], [114.1, 34.9], [114.1, 34.5], [113.4, 34.6]]]], "is not closed"),
+        ("Polygon", [[["113.4", "34.9"], ["114.1", "34.9"], ["114.1", "34.5"], ["113.4", "34.9"]]], "numbers"),
+        ("Point", ["113.4", "34.9"], "numbers"),
     ],
 )
-def test_the_model_refuses_open_or_short_rings_the_parser_would_have_closed(
+def test_the_model_refuses_open_or_short_rings_and_coordinates_that_are_not_numbers(
     kind: str, coordinates: list[object], reason: str
 ) -> None:
-    # CAP closes a polygon before the model sees it; the model itself must not take an open ring
-    # (shapely would close it silently and the record would keep it open).
+    # CAP closes a polygon and reads numbers before the model sees them; the model itself must not
+    # take an open ring (shapely would close it silently, the record keeping it open) nor strings.
     with pytest.raises(ValidationError, match=reason):
         Geometry(type=kind, coordinates=coordinates)
 
