@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import section
+from tests.factories import event, section
 from travel.models import Restrictions, RoadSection
 from travel.readmodel import ReadModel
-from travel.routing.network import Unroutable
+from travel.routing.network import RoadNetwork, Unroutable
 from travel.routing.planner import RouteRequest, planner_of
 from travel.tolls.classes import vehicle_class
 
@@ -91,3 +91,33 @@ async def test_points_far_from_every_road_name_the_distance() -> None:
     network = await planner.current()
     with pytest.raises(Unroutable, match="more than 10 km from any road; the nearest road is 2[0-9].[0-9] km away"):
         planner.plan(network, RouteRequest("113.1,34.3", "113.19,34.0", vehicle_class(1), DEPART))
+
+
+async def test_a_closure_in_one_direction_leaves_the_other_open() -> None:
+    closure = event("ab-east", type="closure", road="S1", direction="increasing", start_stake_m=2_000.0,
+                    end_stake_m=3_000.0, description="S1 A往B方向封闭", geometry=None)
+    model = ReadModel()
+    model.apply([*square(), closure])
+    planner = planner_of(model)
+    network = await planner.current()
+    east = planner.plan(network, RouteRequest("112.96,34.0", "113.24,34.0", vehicle_class(1), DEPART))
+    west = planner.plan(network, RouteRequest("113.24,34.0", "112.96,34.0", vehicle_class(1), DEPART))
+    avoided = [c["id"] for c in east["routes"][0]["closures_avoided"]]
+    assert "S2" in east["routes"][0]["roads"] and avoided == ["gsj:ab-east"]
+    assert west["routes"][0]["roads"] == ["S3", "S1"] and west["routes"][0]["events"][0]["id"] == "gsj:ab-east"
+
+
+def test_the_engine_closes_and_reopens_each_direction_on_its_own() -> None:
+    network = RoadNetwork(square())
+    engine, ab = network.engine, network.position["geodata:ab"]
+    a, b = int(network.base.section_from[ab]), int(network.base.section_to[ab])
+    assert engine.route([(a, 0.0)], [(b, 0.0)]).sections.tolist() == [ab]
+    engine.close_sections([ab], "forward")
+    assert engine.route([(a, 0.0)], [(b, 0.0)]).sections.tolist() != [ab]
+    assert engine.route([(b, 0.0)], [(a, 0.0)]).sections.tolist() == [ab]
+    engine.close_sections([ab], "backward")
+    engine.reopen_sections([ab], "forward")
+    assert engine.route([(a, 0.0)], [(b, 0.0)]).sections.tolist() == [ab]
+    assert engine.route([(b, 0.0)], [(a, 0.0)]).sections.tolist() != [ab]
+    engine.reopen_sections([ab])
+    assert int(engine.closed[ab]) == 0 and engine.route([(b, 0.0)], [(a, 0.0)]).sections.tolist() == [ab]

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from travel.routing.graph import Graph, Sections, build_graph
 from travel.routing.landmarks import DEFAULT_SPECS, BoundSpec, EdgeData, Landmarks, compute
 from travel.routing.profiles import PASSENGER_CAR, BlockedMasks, Metric, VehicleProfile
 
+Direction = Literal["both", "forward", "backward"]
+DIRECTION_BITS: dict[str, np.uint8] = {"forward": np.uint8(1), "backward": np.uint8(2), "both": np.uint8(3)}
 Seed = tuple[int, float]
 """A place a route may start or end: a node and the cost (in the metric's weight) between it and the point."""
 
@@ -82,7 +85,11 @@ class RouteEngine:
         self._speed = np.ascontiguousarray(sections.speed_kmh, np.float64)
         self._toll_sections = np.flatnonzero(np.asarray(sections.toll, bool))
         s = sections.count
-        self.closed = np.zeros(s, np.uint8)
+        self.closed = np.zeros(s, np.uint8)  # per section: bit 1 from→to closed, bit 2 to→from closed
+        self._closed_edge = np.zeros(self.graph.edge_count, np.uint8)
+        self._edge_of = np.full((s, 2), -1, np.int64)  # per section: its forward and backward edge
+        self._edge_of[self.graph.section, (~np.asarray(self.graph.forward, bool)).astype(np.int64)] = \
+            np.arange(self.graph.edge_count)
         self.slowdown = np.ones(s)
         self._zeros = np.zeros(s)
         self._no_penalty = np.zeros(0)
@@ -98,13 +105,30 @@ class RouteEngine:
         self.build_seconds = time.perf_counter() - started
 
     # ------------------------------------------------------------------ live state
-    def close_sections(self, indices: Iterable[int]) -> None:
-        """Close sections (both directions) for every following query."""
-        self.closed[np.asarray(list(indices), np.int64)] = 1
+    def close_sections(self, indices: Iterable[int], direction: Direction = "both") -> None:
+        """Close sections for every following query: both ways, or only from→to (``forward``) or back."""
+        sections = np.asarray(list(indices), np.int64)
+        self.closed[sections] |= DIRECTION_BITS[direction]
+        self._mirror(sections)
 
-    def reopen_sections(self, indices: Iterable[int]) -> None:
-        """Undo ``close_sections``."""
-        self.closed[np.asarray(list(indices), np.int64)] = 0
+    def reopen_sections(self, indices: Iterable[int], direction: Direction = "both") -> None:
+        """Undo ``close_sections`` for the given direction(s)."""
+        sections = np.asarray(list(indices), np.int64)
+        self.closed[sections] &= np.uint8(~DIRECTION_BITS[direction] & 3)
+        self._mirror(sections)
+
+    def set_closures(self, sections: Sequence[int], bits: Sequence[int]) -> None:
+        """Set sections' closure bits outright (1 from→to, 2 to→from, 3 both, 0 open)."""
+        indices = np.asarray(sections, np.int64)
+        self.closed[indices] = np.asarray(bits, np.uint8)
+        self._mirror(indices)
+
+    def _mirror(self, sections: np.ndarray) -> None:
+        """Copy the sections' direction bits onto their directed edges, which the search reads."""
+        for column, bit in ((0, 1), (1, 2)):
+            edges = self._edge_of[sections, column]
+            present = edges >= 0
+            self._closed_edge[edges[present]] = (self.closed[sections[present]] & bit) != 0
 
     def set_slowdown(self, indices: Iterable[int], factor: float) -> None:
         """Multiply travel time on sections by ``factor`` (>= 1: congestion can only slow traffic down)."""
@@ -142,7 +166,8 @@ class RouteEngine:
                 status, _, state, target = kernels.astar(
                     self.graph.first_out, self.graph.head, self.graph.section, self.graph.has_ban,
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
-                    self.slowdown, self.closed, blocked, self._no_penalty if penalty is None else penalty, metric.code,
+                    self.slowdown, self._closed_edge, blocked, self._no_penalty if penalty is None else penalty,
+                    metric.code,
                     float(profile.max_speed_kmh), bounds, rows, fallback, fallback_rows, extra,
                     src_node, src_off, tgt_node, tgt_off, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
                     work.next_qid(), work.hkey, work.hval)

@@ -146,7 +146,8 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
 
     States: ``v < n`` is "at node v" (nodes without banned turns need no more); ``n + e`` is "at the
     head of edge e having used e", only for heads with banned turns. Edge weights are computed on the
-    fly from the live arrays (``closed``, ``slow``) and the per-request ``blocked`` mask, so a live
+    fly from the live arrays (``closed`` per edge, so one direction can close; ``slow`` per section)
+    and the per-request ``blocked`` mask, so a live
     change is visible to the very next search. ``mark`` is ``2 * qid`` for a state reached in this
     query and ``2 * qid + 1`` once settled: nothing is cleared between queries. ``pred_arc`` holds
     the edge used to reach a state, or ``-1 - i`` for source ``i``. Static per-edge data
@@ -212,7 +213,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
             if m == settled:  # the way back, mostly: skip before touching the section's arrays
                 continue
             sec = esec[f]
-            if closed[sec] or blocked[sec]:
+            if closed[f] or blocked[sec]:
                 continue
             banned = False
             for b in range(ban_lo, ban_hi):

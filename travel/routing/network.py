@@ -19,7 +19,7 @@ from shapely.geometry import LineString
 
 from travel.errors import TravelError
 from travel.index import GeoIndex
-from travel.models import EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
+from travel.models import Direction, EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
 from travel.routing.engine import RouteEngine
 from travel.routing.graph import Sections
 from travel.routing.profiles import BlockedMasks
@@ -194,6 +194,7 @@ class LiveState:
         """Make the engine reflect exactly the events in effect at ``now``."""
         network, engine = self.network, self.network.engine
         closed: dict[int, list[str]] = {}
+        bits: dict[int, int] = {}
         slowed: dict[int, float] = {}
         restricted: dict[int, list[RoadEvent]] = {}
         events_on: dict[int, list[str]] = {}
@@ -205,6 +206,7 @@ class LiveState:
                 events_on.setdefault(i, []).append(event.id)
                 if closes(event):
                     closed.setdefault(i, []).append(event.id)
+                    bits[i] = bits.get(i, 0) | _closed_bits(event, network.records[i])
                     effects[event.id] = "封闭，路线绕行"
                 elif event.type is EventType.CONTROL:
                     restricted.setdefault(i, []).append(event)
@@ -215,8 +217,8 @@ class LiveState:
                         effects[event.id] = f"通行时间按{factor:.1f}倍计"
                     if factor > slowed.get(i, 1.0):
                         slowed[i] = factor
-        engine.reopen_sections([i for i in self.closed_by if i not in closed])
-        engine.close_sections([i for i in closed if i not in self.closed_by])
+        changed = [i for i in {*self.closed_by, *closed} if int(engine.closed[i]) != bits.get(i, 0)]
+        engine.set_closures(changed, [bits.get(i, 0) for i in changed])
         engine.clear_slowdown([i for i in self.slowed if i not in slowed])
         for i, factor in slowed.items():
             if self.slowed.get(i) != factor:
@@ -226,6 +228,18 @@ class LiveState:
         if signature != self.restricted_by:
             engine.masks = BlockedMasks(_with_restrictions(network.base, restricted))
             self.restricted_by = signature
+
+
+def _closed_bits(event: RoadEvent, section: RoadSection) -> int:
+    """Which directions of a section an event closes: 1 from→to, 2 to→from, 3 both.
+
+    Directions are stake directions (上行 = increasing); a section drawn against its stakes swaps them.
+    """
+    if event.direction not in (Direction.INCREASING, Direction.DECREASING):
+        return 3
+    increasing_is_forward = section.end_stake_m >= section.start_stake_m
+    forward = (event.direction is Direction.INCREASING) == increasing_is_forward
+    return 1 if forward else 2
 
 
 def _with_restrictions(base: Sections, restricted: dict[int, list[RoadEvent]]) -> Sections:

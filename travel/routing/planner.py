@@ -176,13 +176,12 @@ class Planner:
             raise Unroutable("from and to are the same place", param="to")
         profile = profile_for(request.vehicle_class, request.height_m, request.total_mass_t, request.axle_load_t)
         options = self._options(network, request, profile)
-        seeds = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
-                 for i, w in enumerate(places)]
+        seeds = self._legs_seeds(network, places, request.optimize, profile)
         routes = self._search(network, seeds, request, profile, options)
         if not routes:
             raise self._why_unroutable(network, places, seeds, request, profile, options)
         book = toll_book(self.model)
-        out = [self._describe(network, book, r, places, request, profile) for r in routes]
+        out = [self._describe(network, book, r, places, seeds, request, profile) for r in routes]
         body: dict[str, Any] = {
             "from": _place_out(places[0], request.crs), "to": _place_out(places[-1], request.crs),
             "via": [_place_out(w, request.crs) for w in places[1:-1]],
@@ -220,37 +219,41 @@ class Planner:
         return cost
 
     def _seeds(self, network: RoadNetwork, w: Waypoint, metric: Metric, profile: VehicleProfile,
-               leaving: bool) -> list[tuple[Seed, float, float]]:
-        """(seed, metres, seconds) between the point and each end of its section it may use."""
+               leaving: bool) -> list[SeedWay]:
+        """The ways between the point and the ends of its section that are open (one-way and closures allowed for)."""
         i, f = w.snapped.section, w.snapped.fraction
-        if network.engine.closed[i]:
-            return []  # the point lies on a closed section: nothing can reach or leave it
         length = float(network.length_m[i])
         speed = min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
         seconds = length * 3.6 / speed * float(network.engine.slowdown[i])
         weight = length if metric is Metric.SHORTEST else seconds
         a, b = int(network.base.section_from[i]), int(network.base.section_to[i])
-        oneway = bool(network.base.oneway[i])
-        # leaving the point: drive on to b (always allowed) or back to a (two-way only);
-        # arriving at the point: come from a (always) or from b (two-way only).
-        toward_b, toward_a = 1 - f, f
-        out = [((b, weight * toward_b), length * toward_b, seconds * toward_b)] if leaving else \
-            [((a, weight * toward_a), length * toward_a, seconds * toward_a)]
-        if not oneway:
-            out.append(((a, weight * toward_a), length * toward_a, seconds * toward_a) if leaving else
-                       ((b, weight * toward_b), length * toward_b, seconds * toward_b))
-        return out
+        closed = int(network.engine.closed[i])
+        # leaving: on to b (from→to) or back to a (to→from); arriving: from a (from→to) or from b (to→from)
+        ways = []
+        for forward, share in ((True, 1 - f if leaving else f), (False, f if leaving else 1 - f)):
+            if (not forward and network.base.oneway[i]) or closed & (1 if forward else 2):
+                continue
+            node = (b if forward else a) if leaving else (a if forward else b)
+            ways.append(SeedWay((node, weight * share), length * share, seconds * share, forward))
+        return ways
 
-    def _search(self, network: RoadNetwork, seeds: list[list[tuple[Seed, float, float]]], request: RouteRequest,
+    def _legs_seeds(self, network: RoadNetwork, places: list[Waypoint], metric: Metric,
+                    profile: VehicleProfile) -> list[tuple[list[SeedWay], list[SeedWay]]]:
+        """Per leg: the ways out of its start and the ways into its end (a via point has both)."""
+        return [(self._seeds(network, here, metric, profile, leaving=True),
+                 self._seeds(network, there, metric, profile, leaving=False))
+                for here, there in zip(places, places[1:], strict=False)]
+
+    def _search(self, network: RoadNetwork, seeds: list[tuple[list[SeedWay], list[SeedWay]]], request: RouteRequest,
                 profile: VehicleProfile, options: dict[str, Any]) -> list[tuple[Route, list[int], list[int]]]:
         """Routes as (engine route per leg joined, source seed index per leg, target seed index per leg)."""
         engine = network.engine
-        if not all(seeds):
+        if not all(out and into for out, into in seeds):
             return []
         legs: list[list[Route]] = []
-        for here, there in zip(seeds, seeds[1:], strict=False):
-            wanted = 1 + request.alternatives if len(seeds) == 2 else 1
-            found = alternatives(engine, [s for s, _, _ in here], [s for s, _, _ in there], wanted,
+        for here, there in seeds:
+            wanted = 1 + request.alternatives if len(seeds) == 1 else 1
+            found = alternatives(engine, [w.seed for w in here], [w.seed for w in there], wanted,
                                  request.optimize, profile, **options)
             if not found:
                 return []
@@ -264,22 +267,23 @@ class Planner:
     def _closures_lifted(self, network: RoadNetwork) -> Iterator[None]:
         """Reopen every closed section for one synchronous query (nothing else runs meanwhile)."""
         closed = np.flatnonzero(network.engine.closed)
-        network.engine.reopen_sections(closed.tolist())
+        bits = network.engine.closed[closed].tolist()
+        network.engine.set_closures(closed.tolist(), [0] * len(bits))
         try:
             yield
         finally:
-            network.engine.close_sections(closed.tolist())
+            network.engine.set_closures(closed.tolist(), bits)
 
     def _why_unroutable(self, network: RoadNetwork, places: list[Waypoint],
-                        seeds: list[list[tuple[Seed, float, float]]], request: RouteRequest,
+                        seeds: list[tuple[list[SeedWay], list[SeedWay]]], request: RouteRequest,
                         profile: VehicleProfile, options: dict[str, Any]) -> Unroutable:
         """Explain a failed search: closures, restrictions or no road at all, with the nearest reachable place."""
         engine = network.engine
         with self._closures_lifted(network):
-            lifted = [self._seeds(network, w, request.optimize, profile, leaving=i < len(places) - 1)
-                      for i, w in enumerate(places)]
-            open_route = engine.route_via([[s for s, _, _ in w] for w in lifted], request.optimize, profile,
-                                          **options)
+            lifted = self._legs_seeds(network, places, request.optimize, profile)
+            legs = [engine.route([w.seed for w in out], [w.seed for w in into], request.optimize, profile, **options)
+                    if out and into else None for out, into in lifted]
+            open_route = None if None in legs else _join(legs)  # type: ignore[arg-type]
         names = " → ".join(w.place.name for w in places)
         if open_route is not None:
             assert self.live is not None
@@ -291,11 +295,11 @@ class Planner:
             detail = f"no route {names} for this vehicle with these avoid options (restrictions or avoided roads)"
         else:
             detail = f"no road connects {names}"
-        nearest = self._nearest_reachable(network, seeds[0], places[-1], request, profile, options) \
-            if seeds[0] else None
+        nearest = self._nearest_reachable(network, seeds[0][0], places[-1], request, profile, options) \
+            if seeds[0][0] else None
         return Unroutable(detail, param="to") if nearest is None else _with_nearest(detail, nearest)
 
-    def _nearest_reachable(self, network: RoadNetwork, start: list[tuple[Seed, float, float]], goal: Waypoint,
+    def _nearest_reachable(self, network: RoadNetwork, start: list[SeedWay], goal: Waypoint,
                            request: RouteRequest, profile: VehicleProfile,
                            options: dict[str, Any]) -> dict[str, Any] | None:
         pois = self.model.view(Kind.POI)
@@ -311,7 +315,7 @@ class Planner:
                 continue
             end = Waypoint(poi.name, goal.place, snapped, x, y)
             target = self._seeds(network, end, request.optimize, profile, leaving=False)
-            found = target and network.engine.route([s for s, _, _ in start], [s for s, _, _ in target],
+            found = target and network.engine.route([w.seed for w in start], [w.seed for w in target],
                                                     request.optimize, profile, **options)
             if found:
                 return {"name": poi.name, "id": poi.id, "lon": x, "lat": y, "distance_km": round(distance / 1000, 1)}
@@ -326,8 +330,9 @@ class Planner:
 
     # ------------------------------------------------------------------ describing
     def _describe(self, network: RoadNetwork, book: Any, found: tuple[Route, list[int], list[int]],
-                  places: list[Waypoint], request: RouteRequest, profile: VehicleProfile) -> dict[str, Any]:
-        pieces = _pieces(found, places)
+                  places: list[Waypoint], seeds: list[tuple[list[SeedWay], list[SeedWay]]], request: RouteRequest,
+                  profile: VehicleProfile) -> dict[str, Any]:
+        pieces = _pieces(found, places, seeds)
         metres = [float(network.length_m[p.section]) * abs(p.end - p.start) for p in pieces]
         seconds = [m * 3.6 / min(float(network.base.speed_kmh[p.section]), profile.max_speed_kmh)
                    * float(network.engine.slowdown[p.section]) for p, m in zip(pieces, metres, strict=True)]
@@ -468,6 +473,16 @@ class Planner:
 
 
 @dataclass(frozen=True, slots=True)
+class SeedWay:
+    """One way between a snapped point and an end of its section: the engine's seed, what it costs, its direction."""
+
+    seed: Seed
+    metres: float
+    seconds: float
+    forward: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
     """A stretch of one section driven from fraction ``start`` to ``end`` (0 at from_node, 1 at to_node)."""
 
@@ -477,22 +492,18 @@ class Piece:
     end: float
 
 
-def _pieces(found: tuple[Route, list[int], list[int]], places: list[Waypoint]) -> list[Piece]:
-    """The route as pieces: the part of each waypoint's own section, and the whole sections between.
-
-    Seed order is ``_seeds``': leaving a point, 0 drives on to to_node and 1 back to from_node;
-    arriving, 0 comes from from_node and 1 from to_node.
-    """
+def _pieces(found: tuple[Route, list[int], list[int]], places: list[Waypoint],
+            seeds: list[tuple[list[SeedWay], list[SeedWay]]]) -> list[Piece]:
+    """The route as pieces: the part of each waypoint's own section, and the whole sections between."""
     route, sources, targets = found
     pieces: list[Piece] = []
     for k, leg in enumerate(route.legs or (route,)):
         here, there = places[k].snapped, places[k + 1].snapped
-        pieces.append(Piece(here.section, True, here.fraction, 1.0) if sources[k] == 0
-                      else Piece(here.section, False, here.fraction, 0.0))
+        leave, arrive = seeds[k][0][sources[k]].forward, seeds[k][1][targets[k]].forward
+        pieces.append(Piece(here.section, leave, here.fraction, 1.0 if leave else 0.0))
         pieces += [Piece(s, f, 0.0 if f else 1.0, 1.0 if f else 0.0)
                    for s, f in zip(leg.sections.tolist(), leg.forward.tolist(), strict=True)]
-        pieces.append(Piece(there.section, True, 0.0, there.fraction) if targets[k] == 0
-                      else Piece(there.section, False, 1.0, there.fraction))
+        pieces.append(Piece(there.section, arrive, 0.0 if arrive else 1.0, there.fraction))
     return [p for p in pieces if abs(p.end - p.start) > 1e-9]
 
 
