@@ -31,6 +31,13 @@ class InvalidRecord(TravelError):
     title = "Invalid record"
 
 
+class Unanswerable(TravelError):
+    """A well-formed request the data cannot answer (no route, no rate, the same place twice)."""
+
+    status = 422
+    title = "Unanswerable"
+
+
 class NotFound(TravelError):
     """The requested resource does not exist."""
 

@@ -7,17 +7,17 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
-from api.views.tolls import AwareTime
+from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam
 from travel.crs import Crs
 from travel.errors import ServiceUnavailable
-from travel.models import DECLARED_POLICIES, Payment, TollPolicy
+from travel.models import Payment
 from travel.routing.planner import MAX_ALTERNATIVES, MAX_VIA, RouteRequest, planner_of
 from travel.routing.profiles import Metric
-from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, vehicle_class
+from travel.tolls.classes import vehicle_class
 
 
 def _places(value: Any) -> Any:
@@ -34,7 +34,7 @@ class RoutesQuery(QueryModel):
     destination: str = Field(alias="to", min_length=1, max_length=60, description="as `from`")
     via: Annotated[list[str], BeforeValidator(_places)] = Field(
         default_factory=list, max_length=MAX_VIA, description=f"up to {MAX_VIA} places, separated by ';'")
-    vehicle_class: int = Field(default=1, description=f"{STANDARD} code: {CLASS_CODES_TEXT}")
+    vehicle_class: VehicleClassParam = 1
     optimize: Metric = Field(default=Metric.FASTEST, description="fastest, shortest, or cheapest (toll, then time)")
     avoid: csv_of(Literal["closures", "tolls", "expressways"]) = Field(
         default_factory=lambda: ["closures"], description="closures are always avoided; add tolls, expressways")
@@ -43,25 +43,12 @@ class RoutesQuery(QueryModel):
                               description=f"meaningfully different extra routes (0–{MAX_ALTERNATIVES})")
     payment: Payment = Field(default="etc", description="how tolls are paid: etc or cash")
     seats: int | None = Field(default=None, ge=1, le=99, description="核定载人数 (holiday toll-free passage)")
-    policy: csv_of(TollPolicy) = Field(default_factory=list, description="declared toll policies")
+    policy: DeclaredPolicies = Field(default_factory=list)
     height_m: float | None = Field(default=None, gt=0, le=6, description="vehicle height (default: 4 m for trucks)")
     total_mass_t: float | None = Field(default=None, gt=0, le=200,
                                        description="actual total mass (default: the legal maximum of its axles)")
     axle_load_t: float | None = Field(default=None, gt=0, le=50, description="heaviest axle load")
     crs: Crs = Field(default=Crs.WGS84, description="coordinate system of lon,lat parameters and geometries")
-
-    @field_validator("vehicle_class")
-    @classmethod
-    def _known_class(cls, value: int) -> int:
-        vehicle_class(value)
-        return value
-
-    @field_validator("policy")
-    @classmethod
-    def _declarable(cls, value: list[TollPolicy]) -> list[TollPolicy]:
-        if any(p not in DECLARED_POLICIES for p in value):
-            raise ValueError("only green_channel and combine_harvester can be declared")
-        return value
 
 
 class RoutesResponse(BaseModel):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
@@ -42,6 +42,25 @@ AwareTime = Annotated[datetime, BeforeValidator(_aware),
                       Field(json_schema_extra={"type": "string", "format": "date-time"})]
 
 
+def _known_class(value: int) -> int:
+    vehicle_class(value)  # InvalidParameter listing the valid codes
+    return value
+
+
+def _declarable(value: list[TollPolicy]) -> list[TollPolicy]:
+    wrong = [p.value for p in value if p not in DECLARED_POLICIES]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)} cannot be declared; declare one of "
+                         f"{', '.join(sorted(p.value for p in DECLARED_POLICIES))}")
+    return value
+
+
+VehicleClassParam = Annotated[int, AfterValidator(_known_class),
+                              Field(description=f"{STANDARD} code: {CLASS_CODES_TEXT}")]
+DeclaredPolicies = Annotated[csv_of(TollPolicy), AfterValidator(_declarable),
+                             Field(description="policies the driver declares: green_channel, combine_harvester")]
+
+
 class ClassifyQuery(QueryModel):
     """Parameters of GET /v1/tolls/classify: what the registration certificate (行驶证) says."""
 
@@ -69,31 +88,15 @@ class QuoteQuery(QueryModel):
     origin: str = Field(alias="from", min_length=1, max_length=60,
                         description="toll station id or name, place name (郑州, 许昌县), or lon,lat in `crs`")
     destination: str = Field(alias="to", min_length=1, max_length=60, description="as `from`")
-    vehicle_class: int = Field(default=1, description=f"{STANDARD} code: {CLASS_CODES_TEXT}")
+    vehicle_class: VehicleClassParam = 1
     payment: Payment = Field(default="etc", description="etc, or cash (CPC card, non-ETC)")
     at: AwareTime | None = Field(default=None, description="exit time with offset (rules are judged by it); "
                                                           "default now")
     seats: int | None = Field(default=None, ge=1, le=99,
                               description="核定载人数; decides holiday toll-free passage (7 or fewer)")
-    policy: csv_of(TollPolicy) = Field(default_factory=list,
-                                       description="policies the driver declares: green_channel, combine_harvester")
+    policy: DeclaredPolicies = Field(default_factory=list)
     crs: Crs = Field(default=Crs.WGS84, description="coordinate system of lon,lat parameters and results")
     geometry: bool = Field(default=False, description="true: include the path as a GeoJSON LineString")
-
-    @field_validator("vehicle_class")
-    @classmethod
-    def _known_class(cls, value: int) -> int:
-        vehicle_class(value)
-        return value
-
-    @field_validator("policy")
-    @classmethod
-    def _declarable(cls, value: list[TollPolicy]) -> list[TollPolicy]:
-        wrong = [p.value for p in value if p not in DECLARED_POLICIES]
-        if wrong:
-            raise ValueError(f"{', '.join(wrong)} cannot be declared; declare one of "
-                             f"{', '.join(sorted(p.value for p in DECLARED_POLICIES))}")
-        return value
 
 
 class NoticesQuery(QueryModel):

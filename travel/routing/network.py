@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 from shapely.geometry import LineString
 
-from travel.errors import TravelError
+from travel.errors import Unanswerable
 from travel.index import GeoIndex
 from travel.models import Direction, EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
 from travel.routing.engine import RouteEngine
@@ -40,10 +40,9 @@ SLOWDOWN: dict[EventType, dict[Severity, float]] = {
 DEFAULT_SLOWDOWN = 1.3  # severity unknown
 
 
-class Unroutable(TravelError):
+class Unroutable(Unanswerable):
     """No route can answer the request (disconnected, closed, or too far from any road)."""
 
-    status = 422
     title = "Unroutable"
 
 

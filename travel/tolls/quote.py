@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from travel.crs import Crs, from_wgs84
-from travel.errors import TravelError
+from travel.errors import TravelError, Unanswerable
 from travel.models import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.places import Candidate, PlaceKind, normalize, resolve
 from travel.tolls.book import TollBook
@@ -31,10 +31,9 @@ SIDE_STATIONS = 4  # stations priced per side when a place has several
 SHOWN_PAIRS = 10
 
 
-class Unquotable(TravelError):
+class Unquotable(Unanswerable):
     """The request is well-formed but cannot be answered (same place, unreachable, nothing near)."""
 
-    status = 422
     title = "Unquotable"
 
 

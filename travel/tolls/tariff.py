@@ -13,16 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from travel.errors import TravelError
+from travel.errors import Unanswerable
 from travel.models import TollRate, TollRules, TollSection
 from travel.tolls.classes import VehicleClass
 from travel.tolls.network import TollPath
 
 
-class NotPriced(TravelError):
+class NotPriced(Unanswerable):
     """The path cannot be priced: a rate or the rules are missing for that class and time."""
 
-    status = 422
     title = "Not priced"
 
 
