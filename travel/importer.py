@@ -258,7 +258,7 @@ async def import_file(
         total = validate(path, kind, file_defaults(path, updated_at), spool, batch, advance)
         if on_validated:
             on_validated(total)
-        fresh = not (await store.counts()).get(kind)
+        fresh = not await store.query(Query(kind, limit=1))  # one index probe, not a count
         for chunk in _spooled(spool):
             await _commit_batch(store, bus, kind, chunk, report, fresh=fresh)
             if advance:
