@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import suppress
+from typing import Any
 
 from aiohttp import web
 
@@ -34,7 +35,7 @@ async def _open_store(app: web.Application) -> None:
     store, delay = app[STORE], 0.5
     while True:
         try:
-            await store.open()
+            await _finished_even_if_cancelled(store.open())
             break
         except ServiceUnavailable as err:
             log.warning("store unavailable at start-up, retrying", extra={"error": err.detail, "retry_s": delay})
@@ -43,6 +44,21 @@ async def _open_store(app: web.Application) -> None:
     if app[SETTINGS].load_geodata:
         await load_bundle_if_empty(store, app[BUS])
     app[STORE_OPEN].set()
+
+
+async def _finished_even_if_cancelled(step: Coroutine[Any, Any, None]) -> None:
+    """Run ``step`` to its end even when the caller is cancelled, then pass the cancellation on.
+
+    Opening a store half-way and abandoning it leaks its connections (an embedded store's worker
+    threads outlive the event loop); finishing first lets the shutdown that cancelled us close it.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with suppress(Exception):
+            await task
+        raise
 
 
 async def _background(task: asyncio.Task[None]) -> None:
