@@ -139,7 +139,7 @@ def parse_query(request: web.Request, model: type[M]) -> M:
         loc = first["loc"]
         param = str(loc[0]) if loc else None
         if first["type"] == "extra_forbidden":
-            known = ", ".join(sorted(model.model_fields))
+            known = ", ".join(sorted(f.alias or name for name, f in model.model_fields.items()))
             raise InvalidParameter(f"unknown parameter '{param}'; known: {known}", param=param) from None
         message = first["msg"].removeprefix("Value error, ")
         if param is None and ": " in message and message.split(": ", 1)[0] in model.model_fields:

@@ -142,3 +142,9 @@ async def test_the_quote_is_in_the_openapi_document(client: TestClient) -> None:
     params = {p["name"] for p in spec["paths"]["/v1/tolls/quote"]["get"]["parameters"]}
     assert {"from", "to", "vehicle_class", "payment", "at", "seats", "policy", "crs"} <= params
     assert "QuoteOut" in spec["components"]["schemas"]
+
+
+async def test_an_unknown_parameter_lists_the_known_ones_as_they_are_spelt(client: TestClient) -> None:
+    status, body = await quote(client, origin="郑州")
+    assert status == 400 and "unknown parameter 'origin'" in body["detail"]
+    assert "from, geometry" in body["detail"] and "to, vehicle_class" in body["detail"]
