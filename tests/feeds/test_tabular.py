@@ -217,7 +217,8 @@ def test_bad_vehicle_class_and_other_bad_rates_are_named() -> None:
     parsed = parse_toll_rates((RATE_HEADER + "\n".join(rows)).encode(), CTX)
     assert [r.source_id for r in parsed.records] == ["r6"]
     got = reasons(parsed)
-    assert got[0] == "line 2: vehicle_class: 5 is not a JT/T 489-2019 vehicle class (valid: 1–4 (客车), 11–16 (货车), 21–26 (专项作业车))"
+    assert got[0] == ("line 2: vehicle_class: 5 is not a JT/T 489-2019 vehicle class "
+                      "(valid: 1–4 (客车), 11–16 (货车), 21–26 (专项作业车))")
     assert got[1] == "line 3: vehicle_class: 'two' is not a whole number"
     assert got[2] == "line 4: fen_per_km: Input should be greater than or equal to 0"
     assert got[3] == "line 5: effective_to: is not after effective_from"
