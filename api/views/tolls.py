@@ -148,12 +148,18 @@ async def classify_vehicle(request: web.Request) -> web.Response:
 
 async def quote_toll(request: web.Request) -> web.Response:
     """GET /v1/tolls/quote — the toll between two places for a vehicle class, with its working."""
-    q = parse_query(request, QuoteQuery)
-    at = q.at or datetime.now(UTC)
     book = toll_book(_ready(request))
-    body = quote_json(book, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at,
-                                         q.seats, frozenset(q.policy), q.crs, q.geometry))
-    return _json(body, QUOTE_MAX_AGE_S if q.at else 0)
+    # A question with its time given has one answer per book: asked again, it is served as it was.
+    pinned = request.query_string if "at" in request.query else None
+    body = book.by_query.get(pinned) if pinned is not None else None
+    if body is None:
+        q = parse_query(request, QuoteQuery)
+        at = q.at or datetime.now(UTC)
+        body = quote_json(book, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment,
+                                             at, q.seats, frozenset(q.policy), q.crs, q.geometry))
+        if pinned is not None:
+            book.by_query.put(pinned, body)
+    return _json(body, QUOTE_MAX_AGE_S if pinned is not None else 0)
 
 
 def _state(notice: TollNotice, at: datetime) -> Literal["active", "upcoming", "ended", "cancelled"]:
