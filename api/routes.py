@@ -12,6 +12,7 @@ from api.docs import docs_page, docs_static_dir, openapi_json
 from api.params import CrsQuery, QueryModel
 from api.views import alerts, events, health, places, pois, routes, sources, stream, tolls
 from travel.models import Alert, Poi, Record, RoadEvent
+from travel.routing.answer import RoutesOut
 from travel.tolls.answer import QuoteOut
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,7 +63,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/tolls/notices", tolls.list_notices, "Toll-free and discount notices (免收通行费公告)",
              "tolls", query=tolls.NoticesQuery, json_of=tolls.NoticesResponse, errors=(400, 503)),
     Endpoint("GET", "/v1/routes", routes.plan_routes, "Routes around live closures, with tolls and what is on them",
-             "routes", query=routes.RoutesQuery, json_of=routes.RoutesResponse, errors=(400, 422, 503)),
+             "routes", query=routes.RoutesQuery, json_of=RoutesOut, errors=(400, 422, 503)),
     Endpoint("GET", "/v1/sources", sources.list_sources, "Health of every configured source", "feeds",
              json_of=sources.SourcesResponse, errors=()),
     Endpoint("POST", "/v1/ingest/{source}", sources.ingest, "Push a signed feed document (202 once durable)",

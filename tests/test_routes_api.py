@@ -17,6 +17,7 @@ from tests.factories import event, section
 from tests.services import postgis_database, redis_url
 from travel.ingest import commit
 from travel.models import EventStatus, Kind, Restrictions, RoadSection
+from travel.routing.answer import RoutesOut
 from travel.settings import Settings
 
 DEPART = "2026-11-24T09:00:00+08:00"
@@ -40,8 +41,9 @@ async def routes(client: TestClient, **params: str) -> tuple[int, dict[str, Any]
 
 
 async def test_zhengzhou_to_luoyang_goes_by_g30_with_toll_instructions_and_service_areas(client: TestClient) -> None:
-    status, body = await routes(client, **{"from": "郑州", "to": "洛阳"})
+    status, body = await routes(client, **{"from": "郑州", "to": "洛阳", "alternatives": "1"})
     assert status == 200, body
+    RoutesOut.model_validate(body)
     best = body["routes"][0]
     assert "G30" in best["roads"] and 100 < best["distance_km"] < 160 and 60 < best["duration_min"] < 150
     assert any(step["text"].startswith("在") and "G30连霍高速" in step["text"] for step in best["instructions"])

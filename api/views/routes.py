@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
@@ -49,23 +49,6 @@ class RoutesQuery(QueryModel):
                                        description="actual total mass (default: the legal maximum of its axles)")
     axle_load_t: float | None = Field(default=None, gt=0, le=50, description="heaviest axle load")
     crs: Crs = Field(default=Crs.WGS84, description="coordinate system of lon,lat parameters and geometries")
-
-
-class RoutesResponse(BaseModel):
-    """Body of GET /v1/routes (see the README for every member of a route)."""
-
-    model_config = {"populate_by_name": True}
-
-    from_: dict[str, Any] = Field(alias="from")
-    to: dict[str, Any]
-    via: list[dict[str, Any]]
-    vehicle_class: dict[str, Any]
-    optimize: Metric
-    depart_at: datetime
-    avoid: list[str]
-    routes: list[dict[str, Any]] = Field(
-        description="best first; each: distance_km, duration_min, arrive_at, roads, toll (as in a quote), "
-                    "instructions (zh), events, alerts, service_areas, closures_avoided, geometry")
 
 
 async def plan_routes(request: web.Request) -> web.Response:

@@ -96,7 +96,25 @@ class RulesOut(Out):
     verified: bool = Field(description="false: illustrative values, not an official table")
 
 
-class QuoteOut(Out):
+class TollOut(Out):
+    """What a trip pays and why (the toll part of a quote, and of a route)."""
+
+    amount_yuan: float
+    amount_fen: int = Field(description="what is charged, in fen")
+    subtotal_fen: int = Field(description="the sum of the sections' amount_fen")
+    adjustment_fen: int = Field(description="amount_fen − subtotal_fen: cash rounding to the yuan, the ETC cap, "
+                                            "a minimum charge")
+    amounts_fen: dict[Payment, int] = Field(description="the same trip paid by ETC and by cash")
+    charged_km: float
+    sections: list[SectionOut]
+    policies: list[PolicyOut] = Field(description="every rule and notice applied")
+    not_applied: list[PolicyOut] = Field(description="notices in force that did not apply, with why")
+    assumptions: list[str] = Field(description="zh: what the quote assumed for values not given")
+    rule_version: str
+    rules: RulesOut
+
+
+class QuoteOut(TollOut):
     """Body of GET /v1/tolls/quote."""
 
     from_: SideOut = Field(alias="from")
@@ -105,19 +123,6 @@ class QuoteOut(Out):
     seats: int | None
     payment: Payment
     at: str = Field(description="the exit time the rules were judged at (ISO 8601)")
-    amount_yuan: float
-    amount_fen: int = Field(description="what is charged, in fen")
-    subtotal_fen: int = Field(description="the sum of the sections' amount_fen")
-    adjustment_fen: int = Field(description="amount_fen − subtotal_fen: cash rounding to the yuan, the ETC cap, "
-                                            "a minimum charge")
-    amounts_fen: dict[Payment, int] = Field(description="the same trip paid by ETC and by cash")
     distance_km: float
-    charged_km: float
-    sections: list[SectionOut]
-    policies: list[PolicyOut] = Field(description="every rule and notice applied")
-    not_applied: list[PolicyOut] = Field(description="notices in force that did not apply, with why")
-    assumptions: list[str] = Field(description="zh: what the quote assumed for values not given")
-    rule_version: str
-    rules: RulesOut
     priced_pairs: list[PairOut] = Field(description="station pairs priced, cheapest first (the first is used)")
     geometry: dict | None = Field(default=None, description="GeoJSON LineString of the path (geometry=true)")

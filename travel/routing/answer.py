@@ -1,0 +1,118 @@
+"""The shape of GET /v1/routes as the API returns it (the OpenAPI schema is generated from these models)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from travel.tolls.answer import ClassOut, Out, PlaceRef, TollOut
+
+
+class WaypointOut(Out):
+    """A from/via/to place, where it was taken to be, and how far that is from the road it starts on."""
+
+    query: str
+    place: PlaceRef
+    lon: float
+    lat: float
+    snapped_m: float = Field(description="distance from the point to the road section it was snapped to")
+
+
+class InstructionOut(Out):
+    """One step: a stretch on one road, or the arrival."""
+
+    text: str = Field(description="zh, e.g. 在荥阳收费站转G310国道，向西行驶 33 公里（K588+468—K621+116）")
+    road: str | None
+    road_name: str | None
+    direction: str | None = Field(description="zh compass direction of the stretch (东, 西南 …)")
+    from_stake: str | None
+    to_stake: str | None
+    distance_km: float
+    duration_min: float
+
+
+class RouteEventOut(Out):
+    """A road event in effect on the route's sections, and what it does to routing."""
+
+    id: str
+    type: str
+    severity: str
+    road: str | None
+    stake_range: str | None
+    description: str
+    effect: str | None = Field(description="zh, e.g. 通行时间按2.5倍计")
+
+
+class RouteAlertOut(Out):
+    """A weather alert in force within 1 km of the route."""
+
+    id: str
+    event: str
+    colour: str | None
+    severity: str
+    headline: str | None
+    expires: str | None
+
+
+class ServiceAreaOut(Out):
+    """A service area within 500 m of the route, in driving order."""
+
+    id: str
+    name: str
+    road: str | None
+    stake: str | None
+    open_status: str
+    status_note: str | None
+    facilities: dict | None
+
+
+class ClosureOut(Out):
+    """A closure within 30 km of the route that it went around."""
+
+    id: str
+    text: str
+
+
+class RouteTollOut(TollOut):
+    """The route's toll: each stretch on the expressway is a trip of its own."""
+
+    trips: int
+
+
+class UnpricedTollOut(Out):
+    """A route whose toll cannot be priced (a rate or the rules are missing), and why."""
+
+    amount_fen: None
+    amount_yuan: None
+    trips: int
+    error: str
+
+
+class RouteOut(Out):
+    """One route."""
+
+    distance_km: float
+    duration_min: float
+    arrive_at: str
+    roads: list[str]
+    toll: RouteTollOut | UnpricedTollOut
+    instructions: list[InstructionOut]
+    events: list[RouteEventOut]
+    alerts: list[RouteAlertOut]
+    service_areas: list[ServiceAreaOut]
+    closures_avoided: list[ClosureOut]
+    geometry: dict = Field(description="GeoJSON LineString in the requested crs")
+
+
+class RoutesOut(Out):
+    """Body of GET /v1/routes."""
+
+    from_: WaypointOut = Field(alias="from")
+    to: WaypointOut
+    via: list[WaypointOut]
+    vehicle_class: ClassOut
+    optimize: Literal["fastest", "shortest", "cheapest"]
+    depart_at: str
+    avoid: list[str]
+    routes: list[RouteOut] = Field(description="the best first, then meaningfully different alternatives")
