@@ -20,11 +20,11 @@ from shapely.geometry import LineString
 from travel.errors import Unanswerable
 from travel.index import GeoIndex
 from travel.models import Direction, EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
+from travel.roadgraph import node_index, section_length_m
 from travel.routing.engine import RouteEngine
 from travel.routing.graph import Sections
 from travel.routing.profiles import BlockedMasks
 from travel.spatial import locate_on_line
-from travel.tolls.network import section_length_m
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +61,12 @@ class RoadNetwork:
     def __init__(self, sections: Iterable[RoadSection], *, landmarks: int = 16) -> None:
         self.records = sorted(sections, key=lambda r: r.id)
         self.position = {r.id: i for i, r in enumerate(self.records)}
-        nodes: dict[str, int] = {}
-        lon: list[float] = []
-        lat: list[float] = []
-        ends = np.empty((len(self.records), 2), dtype=np.int64)
-        for i, section in enumerate(self.records):
-            coords = section.geometry.coordinates
-            for j, (name, (x, y)) in enumerate(((section.from_node, coords[0]), (section.to_node, coords[-1]))):
-                if name not in nodes:
-                    nodes[name] = len(nodes)
-                    lon.append(x)
-                    lat.append(y)
-                ends[i, j] = nodes[name]
-        self.node_ids = list(nodes)
-        self.lon, self.lat = np.asarray(lon), np.asarray(lat)
+        nodes = node_index(self.records)
+        ends = nodes.ends
+        self.node_ids, self.lon, self.lat = nodes.ids, nodes.lon, nodes.lat
         self.length_m = np.fromiter((section_length_m(r) for r in self.records), float, len(self.records))
         self.base = Sections(
-            node_count=len(nodes), section_from=ends[:, 0].copy(), section_to=ends[:, 1].copy(),
+            node_count=len(nodes.ids), section_from=ends[:, 0].copy(), section_to=ends[:, 1].copy(),
             length_m=self.length_m,
             speed_kmh=np.fromiter((r.speed_kmh for r in self.records), float, len(self.records)),
             oneway=np.fromiter((r.oneway for r in self.records), bool, len(self.records)),
@@ -90,7 +79,7 @@ class RoadNetwork:
                                if r.restrictions and r.restrictions.forbidden_classes},
             banned_turns=self._turn_bans(ends),
         )
-        self.engine = RouteEngine(self.base, landmarks=min(landmarks, max(1, len(nodes) // 4)))
+        self.engine = RouteEngine(self.base, landmarks=min(landmarks, max(1, len(nodes.ids) // 4)))
         self.index = GeoIndex.build((r.id, r.geometry.shape) for r in self.records)
         self._by_road: dict[str, list[int]] = {}
         for i, r in enumerate(self.records):

@@ -18,7 +18,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from travel.models import OpenStatus, Poi, PoiKind, RoadClass, RoadSection
-from travel.spatial import haversine_m, haversine_many
+from travel.roadgraph import node_index, section_length_m
+from travel.spatial import haversine_many
 
 STATION_SNAP_M = 2000.0  # a station further than this from every expressway node is not on the network
 SOURCE_CACHE = 512  # entries whose shortest-path trees are kept
@@ -51,47 +52,23 @@ class TollPath:
         return sum(self.lengths_m)
 
 
-def section_length_m(section: RoadSection) -> float:
-    """Charging length of a road section: its stake span, or its geometry's length when stakes are unset."""
-    span = abs(section.end_stake_m - section.start_stake_m)
-    if span > 0:
-        return span
-    coords = np.asarray(section.geometry.coordinates, dtype=np.float64)
-    return float(sum(haversine_m(*a, *b) for a, b in zip(coords[:-1], coords[1:], strict=True)))
-
-
 class ChargedNetwork:
     """Expressway sections as a directed graph (both ways unless one-way) with a station index."""
 
     def __init__(self, sections: Iterable[RoadSection], pois: Iterable[Poi]) -> None:
-        nodes: dict[str, int] = {}
-        lon: list[float] = []
-        lat: list[float] = []
-        best: dict[tuple[int, int], tuple[float, int]] = {}
-        self.section_ids: list[str] = []
-        self.section_lengths: dict[str, float] = {}
-        for section in sections:
-            if section.road_class is not RoadClass.EXPRESSWAY:
-                continue
-            coords = section.geometry.coordinates
-            ends = []
-            for name, (x, y) in ((section.from_node, coords[0]), (section.to_node, coords[-1])):
-                if name not in nodes:
-                    nodes[name] = len(nodes)
-                    lon.append(x)
-                    lat.append(y)
-                ends.append(nodes[name])
-            length = section_length_m(section)
-            index = len(self.section_ids)
-            self.section_ids.append(section.id)
-            self.section_lengths[section.id] = length
-            arcs = [(ends[0], ends[1])] if section.oneway else [(ends[0], ends[1]), (ends[1], ends[0])]
-            for arc in arcs:
-                if arc[0] != arc[1] and (arc not in best or length < best[arc][0]):
+        expressways = [s for s in sections if s.road_class is RoadClass.EXPRESSWAY]
+        nodes = node_index(expressways)
+        self.lon, self.lat = nodes.lon, nodes.lat
+        self.section_ids = [s.id for s in expressways]
+        self.section_lengths = {s.id: section_length_m(s) for s in expressways}
+        best: dict[tuple[int, int], tuple[float, int]] = {}  # the shortest section between two nodes
+        for index, section in enumerate(expressways):
+            length = self.section_lengths[section.id]
+            a, b = (int(v) for v in nodes.ends[index])
+            for arc in ((a, b),) if section.oneway else ((a, b), (b, a)):
+                if a != b and (arc not in best or length < best[arc][0]):
                     best[arc] = (length, index)
-        self.lon = np.asarray(lon, dtype=np.float64)
-        self.lat = np.asarray(lat, dtype=np.float64)
-        n = len(nodes)
+        n = len(nodes.ids)
         arcs = list(best)
         rows = np.fromiter((a[0] for a in arcs), dtype=np.int32, count=len(arcs))
         cols = np.fromiter((a[1] for a in arcs), dtype=np.int32, count=len(arcs))
