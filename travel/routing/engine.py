@@ -50,6 +50,18 @@ class Route:
     legs: tuple[Route, ...] = field(default=())
 
 
+def joined(legs: Sequence[Route]) -> Route:
+    """Consecutive legs as one route (totals summed, sections and nodes in order, the legs kept)."""
+    return Route(
+        weight=sum(leg.weight for leg in legs), cost=sum(leg.cost for leg in legs),
+        length_m=sum(leg.length_m for leg in legs), time_s=sum(leg.time_s for leg in legs),
+        toll=sum(leg.toll for leg in legs), sections=np.concatenate([leg.sections for leg in legs]),
+        forward=np.concatenate([leg.forward for leg in legs]),
+        nodes=np.concatenate([legs[0].nodes] + [leg.nodes[1:] if leg.nodes[0] == prev.nodes[-1] else leg.nodes
+                                                for prev, leg in zip(legs, legs[1:], strict=False)]),
+        source=legs[0].source, target=legs[-1].target, legs=tuple(legs))
+
+
 class _Workspace:
     """Per-search scratch arrays, reused across queries (stamps instead of clearing)."""
 
@@ -198,14 +210,7 @@ class RouteEngine:
             if leg is None:
                 return None
             legs.append(leg)
-        return Route(
-            weight=sum(leg.weight for leg in legs), cost=sum(leg.cost for leg in legs),
-            length_m=sum(leg.length_m for leg in legs), time_s=sum(leg.time_s for leg in legs),
-            toll=sum(leg.toll for leg in legs), sections=np.concatenate([leg.sections for leg in legs]),
-            forward=np.concatenate([leg.forward for leg in legs]),
-            nodes=np.concatenate([legs[0].nodes] + [leg.nodes[1:] if leg.nodes[0] == prev.nodes[-1] else leg.nodes
-                                                    for prev, leg in zip(legs, legs[1:], strict=False)]),
-            source=legs[0].source, target=legs[-1].target, legs=tuple(legs))
+        return joined(legs)
 
     def lower_bound(self, node: int, targets: Sequence[Seed], metric: Metric | str = Metric.FASTEST,
                     profile: VehicleProfile = PASSENGER_CAR, *, avoid_tolls: bool = False,

@@ -28,12 +28,12 @@ from travel.models import Alert, Kind, Payment, Poi, PoiKind, RoadEvent, RoadSec
 from travel.places import Candidate, PlaceKind, resolve
 from travel.readmodel import ReadModel
 from travel.routing.alternatives import alternatives
-from travel.routing.engine import Route, Seed
+from travel.routing.engine import Route, Seed, joined
 from travel.routing.network import LiveState, RoadNetwork, Snapped, Unroutable
 from travel.routing.profiles import Metric, VehicleProfile
 from travel.spatial import distance_between_m
 from travel.stakes import format_stake, format_stake_range
-from travel.tolls.book import toll_book
+from travel.tolls.book import TollBook, toll_book
 from travel.tolls.classes import VehicleClass, VehicleKind
 from travel.tolls.network import TollPath
 from travel.tolls.policies import Trip
@@ -90,7 +90,7 @@ class RouteRequest:
 
 @dataclass(frozen=True, slots=True)
 class Waypoint:
-    """A place snapped onto a section, with its seeds for the engine."""
+    """A place as resolved, where the route takes it to be, and where that lies on a section."""
 
     query: str
     place: Candidate
@@ -260,8 +260,8 @@ class Planner:
             legs.append(found)
         if len(legs) == 1:
             return [(r, [r.source], [r.target]) for r in legs[0]]
-        joined = _join([leg[0] for leg in legs])
-        return [(joined, [leg[0].source for leg in legs], [leg[0].target for leg in legs])]
+        whole = joined([leg[0] for leg in legs])
+        return [(whole, [leg[0].source for leg in legs], [leg[0].target for leg in legs])]
 
     @contextmanager
     def _closures_lifted(self, network: RoadNetwork) -> Iterator[None]:
@@ -283,7 +283,7 @@ class Planner:
             lifted = self._legs_seeds(network, places, request.optimize, profile)
             legs = [engine.route([w.seed for w in out], [w.seed for w in into], request.optimize, profile, **options)
                     if out and into else None for out, into in lifted]
-            open_route = None if None in legs else _join(legs)  # type: ignore[arg-type]
+            open_route = None if None in legs else joined(legs)  # type: ignore[arg-type]
         names = " → ".join(w.place.name for w in places)
         if open_route is not None:
             assert self.live is not None
@@ -329,7 +329,7 @@ class Planner:
         return f"{event.road or ''}{' ' + stakes if stakes else ''} {event.description} ({event.id})".strip()
 
     # ------------------------------------------------------------------ describing
-    def _describe(self, network: RoadNetwork, book: Any, found: tuple[Route, list[int], list[int]],
+    def _describe(self, network: RoadNetwork, book: TollBook, found: tuple[Route, list[int], list[int]],
                   places: list[Waypoint], seeds: list[tuple[list[SeedWay], list[SeedWay]]], request: RouteRequest,
                   profile: VehicleProfile) -> dict[str, Any]:
         pieces = _pieces(found, places, seeds)
@@ -365,7 +365,7 @@ class Planner:
         deduped = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
         return LineString(deduped if len(deduped) > 1 else deduped * 2)
 
-    def _toll(self, network: RoadNetwork, book: Any, pieces: list[Piece], metres: list[float],
+    def _toll(self, network: RoadNetwork, book: TollBook, pieces: list[Piece], metres: list[float],
               request: RouteRequest, arrive: datetime) -> dict[str, Any]:
         runs: list[list[int]] = []
         for k, p in enumerate(pieces):
@@ -510,15 +510,6 @@ def _pieces(found: tuple[Route, list[int], list[int]], places: list[Waypoint],
 def _stake(section: RoadSection, fraction: float) -> float:
     """The stake at a fraction of a section (stakes run from from_node to to_node)."""
     return section.start_stake_m + fraction * (section.end_stake_m - section.start_stake_m)
-
-
-def _join(legs: list[Route]) -> Route:
-    return Route(weight=sum(leg.weight for leg in legs), cost=sum(leg.cost for leg in legs),
-                 length_m=sum(leg.length_m for leg in legs), time_s=sum(leg.time_s for leg in legs),
-                 toll=sum(leg.toll for leg in legs), sections=np.concatenate([leg.sections for leg in legs]),
-                 forward=np.concatenate([leg.forward for leg in legs]),
-                 nodes=np.concatenate([legs[0].nodes, *(leg.nodes[1:] for leg in legs[1:])]),
-                 source=legs[0].source, target=legs[-1].target, legs=tuple(legs))
 
 
 def _with_nearest(detail: str, nearest: dict[str, Any]) -> Unroutable:
