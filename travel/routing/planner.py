@@ -110,6 +110,7 @@ class Planner:
     events_seen: int = -1
     building: asyncio.Task[RoadNetwork] | None = None
     toll_costs: dict[tuple, np.ndarray] = field(default_factory=dict)
+    bus_stations: tuple[int, dict[str, tuple[float, float]]] = (-1, {})  # (POI generation, by admin code)
 
     async def current(self) -> RoadNetwork:
         """The network for the current road sections (waiting only for the first build), live state synced."""
@@ -158,10 +159,16 @@ class Planner:
     def _centre(self, place: Candidate) -> tuple[float, float]:
         """Where a route to a place starts: a city's main bus station (its centre), else the place's point."""
         if place.kind is PlaceKind.CITY:
-            for poi in self.model.view(Kind.POI).records.values():
-                if isinstance(poi, Poi) and poi.poi_kind is PoiKind.BUS_STATION and poi.admin_code == place.id \
-                        and poi.geometry is not None:
-                    return tuple(poi.geometry.coordinates)  # type: ignore[return-value]
+            pois = self.model.view(Kind.POI)
+            if self.bus_stations[0] != pois.generation:
+                self.bus_stations = (pois.generation, {
+                    poi.admin_code: (poi.geometry.coordinates[0], poi.geometry.coordinates[1])
+                    for poi in pois.records.values()
+                    if isinstance(poi, Poi) and poi.poi_kind is PoiKind.BUS_STATION and poi.admin_code
+                    and poi.geometry is not None})
+            found = self.bus_stations[1].get(place.id)
+            if found is not None:
+                return found
         return place.lon, place.lat
 
     # ------------------------------------------------------------------ planning
