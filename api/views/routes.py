@@ -9,11 +9,9 @@ import orjson
 from aiohttp import web
 from pydantic import BeforeValidator, Field
 
-from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
-from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam
+from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam, ready_model
 from travel.crs import Crs
-from travel.errors import ServiceUnavailable
 from travel.models import Payment
 from travel.routing.planner import MAX_ALTERNATIVES, MAX_VIA, RouteRequest, planner_of
 from travel.routing.profiles import Metric
@@ -54,10 +52,7 @@ class RoutesQuery(QueryModel):
 async def plan_routes(request: web.Request) -> web.Response:
     """GET /v1/routes — routes between places for a vehicle class, live closures avoided."""
     q = parse_query(request, RoutesQuery)
-    model = request.app[READ_MODEL]
-    if not model.ready.is_set():
-        raise ServiceUnavailable("the read model is still loading; retry shortly")
-    planner = planner_of(model)
+    planner = planner_of(ready_model(request))
     network = await planner.current()
     body = planner.plan(network, RouteRequest(
         q.origin, q.destination, vehicle_class(q.vehicle_class), q.depart_at or datetime.now(UTC), tuple(q.via),

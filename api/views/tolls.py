@@ -123,7 +123,8 @@ class NoticesResponse(BaseModel):
     notices: list[NoticeOut]
 
 
-def _ready(request: web.Request) -> ReadModel:
+def ready_model(request: web.Request) -> ReadModel:
+    """The read model, or 503 while it is still loading (answers from half a model would be wrong)."""
     model = request.app[READ_MODEL]
     if not model.ready.is_set():
         raise ServiceUnavailable("the read model is still loading; retry shortly")
@@ -148,7 +149,7 @@ async def classify_vehicle(request: web.Request) -> web.Response:
 
 async def quote_toll(request: web.Request) -> web.Response:
     """GET /v1/tolls/quote — the toll between two places for a vehicle class, with its working."""
-    book = toll_book(_ready(request))
+    book = toll_book(ready_model(request))
     # A question with its time given has one answer per book: asked again, it is served as it was.
     pinned = request.query_string if "at" in request.query else None
     body = book.by_query.get(pinned) if pinned is not None else None
@@ -177,7 +178,7 @@ async def list_notices(request: web.Request) -> web.Response:
     wanted = {"current": {"active", "upcoming"}, "active": {"active"}, "upcoming": {"upcoming"},
               "all": {"active", "upcoming", "ended", "cancelled"}}[q.state]
     policies = frozenset(q.policy)
-    notices = [NoticeOut(state=state, notice=n) for n in toll_book(_ready(request)).notices
+    notices = [NoticeOut(state=state, notice=n) for n in toll_book(ready_model(request)).notices
                if (state := _state(n, at)) in wanted and (not policies or n.policy in policies)]
     body = NoticesResponse(at=at, count=len(notices), notices=notices)
     return _json(body.model_dump_json().encode(), NOTICES_MAX_AGE_S)
