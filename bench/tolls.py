@@ -9,12 +9,14 @@ uses:
 * **distinct**: 200,000 different questions drawn at random, so most answers are computed.
 
 It then times ``quote()`` in this process on the same read model, caches dropped before each call
-(path, pricing and answer all computed) and warm (the answer cached), and reports p50/p99.
+(the planner's routes between the stations, pricing and answer all computed) and warm (the answer
+cached), and reports p50/p99.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import statistics
 import sys
@@ -32,6 +34,8 @@ from rich.table import Table
 from bench.api import BenchError, Options, Sample, measure, pick_generator, server_env, serving
 from geodata.loader import read_bundle
 from travel.readmodel import ReadModel
+from travel.routing.planner import planner_of
+from travel.routing.stations import StationRoutes
 from travel.tolls.book import Lru, TollBook, toll_book
 from travel.tolls.classes import CLASS_CODES, vehicle_class
 from travel.tolls.quote import QuoteRequest, Unquotable, quote_json
@@ -55,11 +59,13 @@ class TollOptions:
     seed: int = 1
 
 
-def _book() -> TollBook:
+def _book() -> tuple[TollBook, StationRoutes]:
+    """The bundled data's toll book, and the planner's routes between its stations."""
     model = ReadModel()
     for records in read_bundle().values():
         model.apply(records)
-    return toll_book(model)
+    planner = planner_of(model)
+    return toll_book(model), planner.station_routes(asyncio.run(planner.current()))
 
 
 def _questions(book: TollBook, rng: random.Random, count: int) -> list[dict[str, str]]:
@@ -83,25 +89,26 @@ def _write_paths(path: Path, questions: list[dict[str, str]]) -> Path:
     return path
 
 
-def _cold(book: TollBook) -> None:
-    """Drop every cache, so the next quote computes its path, prices and answer."""
+def _cold(book: TollBook, routes: StationRoutes) -> StationRoutes:
+    """Drop every cache, so the next quote routes, prices and answers anew; returns routes with none cached."""
     for name in ("quotes", "bodies", "priced", "sides"):
         setattr(book, name, Lru(getattr(book, name).size))
-    book.network.drop_trees()
+    return StationRoutes(routes.network, routes.state)
 
 
-def compute_times(book: TollBook, questions: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+def compute_times(book: TollBook, routes: StationRoutes,
+                  questions: list[dict[str, str]]) -> tuple[list[float], list[float]]:
     """Milliseconds per quote (as the API's JSON) with every cache dropped first, and with the answer cached."""
     requests = [QuoteRequest(q["from"], q["to"], vehicle_class(int(q["vehicle_class"])), q["payment"],
                              datetime.fromisoformat(q["at"])) for q in questions]
     cold: list[float] = []
     warm: list[float] = []
     for request in requests:
-        _cold(book)
+        fresh = _cold(book, routes)
         for times in (cold, warm):
             start = time.perf_counter()
             try:
-                quote_json(book, request)
+                quote_json(book, fresh, request)
             except Unquotable:
                 break
             times.append((time.perf_counter() - start) * 1000)
@@ -118,7 +125,7 @@ def run(opts: TollOptions, console: Console) -> Table:
     api_opts = replace(Options(), connections=opts.connections, duration=opts.duration, warmup=opts.warmup,
                        generator=opts.generator, seed=opts.seed)
     rng = random.Random(opts.seed)
-    book = _book()
+    book, routes = _book()
     table = Table(title=f"Toll benchmark: {generator}, {opts.connections} connections, {opts.duration} s per row",
                   caption=f"ratio = req/s ÷ the bare handler's; targets: ratio ≥ {TARGET_RATIO:.2f} (API rows), "
                           f"p50 < {TARGET_P50_MS:g} ms (compute rows)")
@@ -144,7 +151,7 @@ def run(opts: TollOptions, console: Console) -> Table:
                 verdict = "[green]met" if ok else "[red]missed"
                 table.add_row(f"API quote, {mix}", *_cells(sample), f"{ratio:.2f}", verdict)
     console.print(f"timing quote() in-process on {opts.compute_samples} questions …")
-    cold, warm = compute_times(book, _questions(book, rng, opts.compute_samples))
+    cold, warm = compute_times(book, routes, _questions(book, rng, opts.compute_samples))
     for label, times in (("compute, caches dropped", cold), ("compute, answer cached", warm)):
         p50 = _percentile(times, 50)
         verdict = "[green]met" if p50 < TARGET_P50_MS else "[red]missed"

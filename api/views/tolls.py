@@ -14,6 +14,7 @@ from travel.crs import Crs
 from travel.errors import ServiceUnavailable
 from travel.models import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
 from travel.readmodel import ReadModel
+from travel.routing.planner import planner_of
 from travel.tolls.answer import ClassOut
 from travel.tolls.book import toll_book
 from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
@@ -148,15 +149,18 @@ async def classify_vehicle(request: web.Request) -> web.Response:
 
 
 async def quote_toll(request: web.Request) -> web.Response:
-    """GET /v1/tolls/quote — the toll between two places for a vehicle class, with its working."""
-    book = toll_book(ready_model(request))
-    # A question with its time given has one answer per book: asked again, it is served as it was.
-    pinned = request.query_string if "at" in request.query else None
+    """GET /v1/tolls/quote — the toll between two places for a vehicle class, over the route the planner chooses."""
+    model = ready_model(request)
+    planner = planner_of(model)
+    paths = planner.station_routes(await planner.current())
+    book = toll_book(model)
+    # A question with its time given has one answer per book and route state: asked again, it is served as it was.
+    pinned = (request.query_string, paths.state) if "at" in request.query else None
     body = book.by_query.get(pinned) if pinned is not None else None
     if body is None:
         q = parse_query(request, QuoteQuery)
         at = q.at or datetime.now(UTC)
-        body = quote_json(book, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment,
+        body = quote_json(book, paths, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment,
                                              at, q.seats, frozenset(q.policy), q.crs, q.geometry))
         if pinned is not None:
             book.by_query.put(pinned, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -12,7 +13,10 @@ from geodata.loader import read_bundle
 from travel.geometry import Geometry
 from travel.models import Poi, Record, RoadSection, TollNotice, TollRate, TollRules, TollSection
 from travel.readmodel import ReadModel
-from travel.tolls.book import TollBook, toll_book
+from travel.routing.network import RoadNetwork
+from travel.routing.planner import planner_of
+from travel.routing.stations import StationRoutes
+from travel.tolls.book import toll_book
 from travel.tolls.classes import vehicle_class
 from travel.tolls.quote import QuoteRequest, quote
 
@@ -82,8 +86,22 @@ def bundle_model() -> ReadModel:
     return model
 
 
-def ask(book: TollBook | ReadModel, origin: str, destination: str, cls: int = 1, payment: str = "etc",
+def routes_of(model: ReadModel) -> StationRoutes:
+    """The planner's routes between stations on the model's current network (built now if it changed)."""
+    planner = planner_of(model)
+
+    async def settled() -> RoadNetwork:
+        network = await planner.current()
+        if planner.building is not None:  # the sections changed: wait for the rebuild the API would serve next
+            await planner.building
+            network = await planner.current()
+        return network
+
+    return planner.station_routes(asyncio.run(settled()))
+
+
+def ask(model: ReadModel, origin: str, destination: str, cls: int = 1, payment: str = "etc",
         at: datetime = NOW, **kw: Any) -> dict[str, Any]:
     """A quote as the API would answer it."""
-    book = book if isinstance(book, TollBook) else toll_book(book)
-    return quote(book, QuoteRequest(origin, destination, vehicle_class(cls), payment, at, **kw))
+    return quote(toll_book(model), routes_of(model), QuoteRequest(origin, destination, vehicle_class(cls), payment,
+                                                                  at, **kw))

@@ -12,8 +12,10 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from api.keys import BUS, FEEDS, READ_MODEL, STORE
 from tests.conftest import wait_ready
+from tests.factories import event
 from travel.importer import import_file
-from travel.models import Kind, SourceConfig
+from travel.ingest import commit
+from travel.models import EventStatus, Kind, SourceConfig
 from travel.settings import Settings
 from travel.sync.signing import signed_headers
 from travel.tolls.answer import QuoteOut
@@ -117,6 +119,28 @@ async def test_a_pushed_notice_changes_the_next_quote(client: TestClient) -> Non
     g30 = [s for s in after["sections"] if s["road"] == "G30"]
     assert g30 and all(s["amount_fen"] == 0 for s in g30)
     assert after["policies"][0]["id"] == "hn-toll-notices:2026-g30-free"
+
+
+async def test_a_committed_closure_reroutes_the_next_quote_even_with_the_same_question(client: TestClient) -> None:
+    _, before = await quote(client)
+    app = client.server.app
+    closure = event("g30-gongyi", type="closure", severity="severe", road="G30", road_name="连霍高速",
+                    direction="both", start_stake_m=600_000.0, end_stake_m=620_000.0, geometry=None,
+                    description="连霍高速巩义段交通事故，双向封闭")
+    await commit(app[STORE], app[BUS], [closure])
+    for _ in range(100):
+        _, during = await quote(client)
+        if during["sections"] != before["sections"]:
+            break
+        await asyncio.sleep(0.02)
+    assert during["trips"] == 2 and during["amount_fen"] != before["amount_fen"]
+    await commit(app[STORE], app[BUS], [closure.model_copy(update={"version": 2, "status": EventStatus.CLEARED})])
+    for _ in range(100):
+        _, after = await quote(client)
+        if after["sections"] == before["sections"]:
+            break
+        await asyncio.sleep(0.02)
+    assert after == before
 
 
 async def test_an_imported_rate_table_changes_the_next_quote(client: TestClient, tmp_path: Path) -> None:

@@ -74,12 +74,6 @@ class ClosureOut(Out):
     text: str
 
 
-class RouteTollOut(TollOut):
-    """The route's toll: each stretch on the expressway is a trip of its own."""
-
-    trips: int
-
-
 class UnpricedTollOut(Out):
     """A route whose toll cannot be priced (a rate or the rules are missing), and why."""
 
@@ -96,7 +90,7 @@ class RouteOut(Out):
     duration_min: float
     arrive_at: str
     roads: list[str]
-    toll: RouteTollOut | UnpricedTollOut
+    toll: TollOut | UnpricedTollOut
     instructions: list[InstructionOut]
     events: list[RouteEventOut]
     alerts: list[RouteAlertOut]

@@ -64,6 +64,7 @@ class RoadNetwork:
         nodes = node_index(self.records)
         ends = nodes.ends
         self.node_ids, self.lon, self.lat = nodes.ids, nodes.lon, nodes.lat
+        self.node_number = {name: i for i, name in enumerate(nodes.ids)}
         self.length_m = np.fromiter((section_length_m(r) for r in self.records), float, len(self.records))
         self.base = Sections(
             node_count=len(nodes.ids), section_from=ends[:, 0].copy(), section_to=ends[:, 1].copy(),
@@ -177,6 +178,7 @@ class LiveState:
         self.restricted_by: dict[int, list[str]] = {}
         self.events_on: dict[int, list[str]] = {}  # every event in effect, by section
         self.effects: dict[str, str] = {}  # event id → what it does to routing (zh)
+        self.version = 0  # counts the syncs that changed what a route may be (closures, slow-downs, limits)
 
     def sync(self, events: Iterable[RoadEvent], now: datetime) -> None:
         """Make the engine reflect exactly the events in effect at ``now``."""
@@ -211,11 +213,13 @@ class LiveState:
         for i, factor in slowed.items():
             if self.slowed.get(i) != factor:
                 engine.set_slowdown([i], factor)
-        self.closed_by, self.slowed, self.events_on, self.effects = closed, slowed, events_on, effects
         signature = {i: [e.id for e in evs] for i, evs in restricted.items()}
+        if changed or slowed != self.slowed or signature != self.restricted_by:
+            self.version += 1
         if signature != self.restricted_by:
             engine.masks = BlockedMasks(_with_restrictions(network.base, restricted))
             self.restricted_by = signature
+        self.closed_by, self.slowed, self.events_on, self.effects = closed, slowed, events_on, effects
 
 
 def _closed_bits(event: RoadEvent, section: RoadSection) -> int:

@@ -31,13 +31,14 @@ from travel.routing.alternatives import alternatives
 from travel.routing.engine import Route, Seed, joined
 from travel.routing.network import LiveState, RoadNetwork, Snapped, Unroutable
 from travel.routing.profiles import Metric, VehicleProfile
+from travel.routing.stations import StationRoutes, toll_trips
+from travel.routing.vehicles import profile_for
 from travel.spatial import distance_between_m
 from travel.stakes import format_stake, format_stake_range
 from travel.tolls.book import TollBook, toll_book
-from travel.tolls.classes import VehicleClass, VehicleKind
-from travel.tolls.network import TollPath
+from travel.tolls.classes import VehicleClass
 from travel.tolls.policies import Trip
-from travel.tolls.quote import trips_toll
+from travel.tolls.quote import charged, trips_toll
 from travel.tolls.tariff import NotPriced
 
 MAX_VIA = 5
@@ -49,23 +50,6 @@ ALERT_M = 1_000.0
 CORRIDOR_M = 30_000.0  # closures this close to the route are named as avoided
 FALLBACK_CANDIDATES = 6  # places near an unreachable destination tried as "nearest reachable"
 COMPASS = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")
-# Top speeds by class (km/h) and GB 1589-2016 gross-mass limits by axles (t) for unstated dimensions.
-TOP_SPEED = {1: 120.0, 2: 120.0, 3: 100.0, 4: 100.0, 11: 100.0, 12: 100.0}
-TRUCK_SPEED, SPECIAL_SPEED = 90.0, 80.0
-GROSS_MASS_T = {1: 4.5, 2: 18.0, 3: 25.0, 4: 31.0, 5: 43.0, 6: 49.0}
-TRUCK_HEIGHT_M = 4.0
-
-
-def profile_for(cls: VehicleClass, height_m: float | None = None, total_mass_t: float | None = None,
-                axle_load_t: float | None = None) -> VehicleProfile:
-    """Speeds and (unless given) legal maximum dimensions of a class, for speeds and restrictions."""
-    if cls.kind is VehicleKind.PASSENGER:
-        return VehicleProfile(cls.code, TOP_SPEED[cls.code], height_m, total_mass_t, axle_load_t)
-    speed = TOP_SPEED.get(cls.code, TRUCK_SPEED if cls.kind is VehicleKind.TRUCK else SPECIAL_SPEED)
-    return VehicleProfile(cls.code, speed, height_m if height_m is not None else TRUCK_HEIGHT_M,
-                          total_mass_t if total_mass_t is not None else GROSS_MASS_T[cls.rank], axle_load_t)
-
-
 @dataclass(frozen=True, slots=True)
 class RouteRequest:
     """A validated route request."""
@@ -111,6 +95,7 @@ class Planner:
     building: asyncio.Task[RoadNetwork] | None = None
     toll_costs: dict[tuple, np.ndarray] = field(default_factory=dict)
     bus_stations: tuple[int, dict[str, tuple[float, float]]] = (-1, {})  # (POI generation, by admin code)
+    stations: StationRoutes | None = None
 
     async def current(self) -> RoadNetwork:
         """The network for the current road sections (waiting only for the first build), live state synced."""
@@ -130,6 +115,14 @@ class Planner:
             self.events_seen = events.generation
             self.live.sync((r for r in events.records.values() if isinstance(r, RoadEvent)), _now())
         return self.network
+
+    def station_routes(self, network: RoadNetwork) -> StationRoutes:
+        """Routes between toll stations on the current network in its current live state (for quotes)."""
+        assert self.live is not None
+        state = (self.built_for, self.live.version)
+        if self.stations is None or self.stations.state != state:
+            self.stations = StationRoutes(network, state)
+        return self.stations
 
     def _adopt(self, task: asyncio.Task[RoadNetwork], generation: int) -> None:
         self.building = None
@@ -374,18 +367,10 @@ class Planner:
 
     def _toll(self, network: RoadNetwork, book: TollBook, pieces: list[Piece], metres: list[float],
               request: RouteRequest, arrive: datetime) -> dict[str, Any]:
-        runs: list[list[int]] = []
-        for k, p in enumerate(pieces):
-            if network.records[p.section].toll:
-                if runs and runs[-1][-1] == k - 1:
-                    runs[-1].append(k)  # still on the expressway: the same trip
-                else:
-                    runs.append([k])
-        paths = [TollPath(tuple(network.records[pieces[k].section].id for k in run), tuple(metres[k] for k in run))
-                 for run in runs]
+        paths = toll_trips(network, [p.section for p in pieces], metres)
         trip = Trip(request.vehicle_class, request.seats, request.payment, arrive, request.declared)
         try:
-            return trips_toll(book, paths, trip)
+            return trips_toll(book, charged(book, paths, trip), trip)
         except NotPriced as err:
             return {"amount_fen": None, "amount_yuan": None, "trips": len(paths), "error": err.detail}
 

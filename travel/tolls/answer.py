@@ -112,6 +112,8 @@ class TollOut(Out):
     assumptions: list[str] = Field(description="zh: what the quote assumed for values not given")
     rule_version: str
     rules: RulesOut
+    trips: int = Field(description="stretches on toll roads, each entered and left and charged on its own: "
+                                   "1 normally, more when the route leaves the toll roads on the way")
 
 
 class QuoteOut(TollOut):

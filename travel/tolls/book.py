@@ -68,7 +68,7 @@ class TollBook:
     sides: Lru[tuple, object] = field(default_factory=lambda: Lru(QUOTE_CACHE))
     quotes: Lru[tuple, dict] = field(default_factory=lambda: Lru(QUOTE_CACHE))
     bodies: Lru[tuple, bytes] = field(default_factory=lambda: Lru(QUOTE_CACHE))
-    by_query: Lru[str, bytes] = field(default_factory=lambda: Lru(QUOTE_CACHE))  # API answers by query string
+    by_query: Lru[tuple, bytes] = field(default_factory=lambda: Lru(QUOTE_CACHE))  # API answers by query string
     _notice_changes: list[datetime] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -1,33 +1,30 @@
-"""The charged network: expressway sections as a graph, toll stations on its nodes, shortest toll paths.
+"""The charged network: toll stations placed on expressway nodes, and the path a quote prices.
 
-A closed expressway system charges for the path between the entry and the exit station. Until the
-route planner chooses that path, it is the shortest one over expressway sections (distance by stakes,
-the charging length). Paths from one entry are computed once (a single-source Dijkstra in C via
-scipy) and reused for every exit and vehicle class.
+A closed expressway system charges for the sections driven between the entry and the exit station.
+Which sections those are is the route planner's choice for the vehicle (``PathChooser``, implemented
+by ``travel.routing.stations``), so a quote prices the route the planner would recommend, live
+closures included. This module only places stations and measures the charged sections.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from travel.models import OpenStatus, Poi, PoiKind, RoadClass, RoadSection
 from travel.roadgraph import node_index, section_length_m
 from travel.spatial import haversine_many
+from travel.tolls.classes import VehicleClass
 
 STATION_SNAP_M = 2000.0  # a station further than this from every expressway node is not on the network
-SOURCE_CACHE = 512  # entries whose shortest-path trees are kept
 
 
 @dataclass(frozen=True, slots=True)
 class Station:
-    """A toll station placed on a node of the charged network."""
+    """A toll station placed on a node of the charged network (``node_id``: the node's name)."""
 
     id: str
     name: str
@@ -35,13 +32,13 @@ class Station:
     lon: float
     lat: float
     admin_code: str | None
-    node: int
+    node_id: str
     closed: bool
 
 
 @dataclass(frozen=True, slots=True)
 class TollPath:
-    """The sections driven between two stations, in order, with their lengths."""
+    """Tolled sections driven in one trip (entered, then left), in order, with the metres driven on each."""
 
     sections: tuple[str, ...]
     lengths_m: tuple[float, ...]
@@ -52,29 +49,40 @@ class TollPath:
         return sum(self.lengths_m)
 
 
+@dataclass(frozen=True, slots=True)
+class DrivenPath:
+    """The route driven from an entry station to an exit: every section in driving order, and its toll trips.
+
+    ``trips`` has one path per stretch on toll roads; more than one means the route leaves the toll
+    network on the way (a closure, or a faster free road), none that it never uses a toll road.
+    """
+
+    sections: tuple[tuple[str, bool], ...]  # (section id, driven from→to)
+    length_m: float
+    trips: tuple[TollPath, ...]
+
+
+class PathChooser(Protocol):
+    """Chooses the route between two stations as the route planner would for a vehicle class."""
+
+    @property
+    def state(self) -> Hashable:
+        """Changes whenever a choice could change (network rebuilt, closures, slow-downs, restrictions)."""
+        ...
+
+    def between(self, entry: Station, exit_: Station, vehicle_class: VehicleClass) -> DrivenPath | None:
+        """The route from ``entry`` to ``exit_`` for the class, or None when the exit cannot be reached."""
+        ...
+
+
 class ChargedNetwork:
-    """Expressway sections as a directed graph (both ways unless one-way) with a station index."""
+    """Expressway sections with their charging lengths, and the toll stations placed on their nodes."""
 
     def __init__(self, sections: Iterable[RoadSection], pois: Iterable[Poi]) -> None:
         expressways = [s for s in sections if s.road_class is RoadClass.EXPRESSWAY]
         nodes = node_index(expressways)
-        self.lon, self.lat = nodes.lon, nodes.lat
-        self.section_ids = [s.id for s in expressways]
+        self.node_ids, self.lon, self.lat = nodes.ids, nodes.lon, nodes.lat
         self.section_lengths = {s.id: section_length_m(s) for s in expressways}
-        best: dict[tuple[int, int], tuple[float, int]] = {}  # the shortest section between two nodes
-        for index, section in enumerate(expressways):
-            length = self.section_lengths[section.id]
-            a, b = (int(v) for v in nodes.ends[index])
-            for arc in ((a, b),) if section.oneway else ((a, b), (b, a)):
-                if a != b and (arc not in best or length < best[arc][0]):
-                    best[arc] = (length, index)
-        n = len(nodes.ids)
-        arcs = list(best)
-        rows = np.fromiter((a[0] for a in arcs), dtype=np.int32, count=len(arcs))
-        cols = np.fromiter((a[1] for a in arcs), dtype=np.int32, count=len(arcs))
-        self._graph = csr_matrix(([best[a][0] for a in arcs], (rows, cols)), shape=(n, n))
-        self._arc_section = {a: best[a][1] for a in arcs}
-        self._trees: OrderedDict[int, NDArray[np.int32]] = OrderedDict()
         self.stations = self._place_stations(pois)
         self.by_id = {s.id: s for s in self.stations}
 
@@ -87,7 +95,7 @@ class ChargedNetwork:
             distances = haversine_many(x, y, self.lon, self.lat)
             node = int(np.argmin(distances))
             if distances[node] <= STATION_SNAP_M:
-                stations.append(Station(poi.id, poi.name, poi.road, x, y, poi.admin_code, node,
+                stations.append(Station(poi.id, poi.name, poi.road, x, y, poi.admin_code, self.node_ids[node],
                                         poi.open_status is OpenStatus.CLOSED))
         return stations
 
@@ -101,32 +109,3 @@ class ChargedNetwork:
         order = np.argsort(distances, kind="stable")
         found = [(self.stations[i], float(distances[i])) for i in order[:limit] if distances[i] <= within_m]
         return found or [(self.stations[int(order[0])], float(distances[order[0]]))]
-
-    def _tree(self, source: int) -> NDArray[np.int32]:
-        """Predecessors of the shortest-path tree from ``source`` (cached, least recently used dropped)."""
-        tree = self._trees.get(source)
-        if tree is None:
-            _, tree = dijkstra(self._graph, indices=source, return_predecessors=True)
-            self._trees[source] = tree
-            if len(self._trees) > SOURCE_CACHE:
-                self._trees.popitem(last=False)
-        else:
-            self._trees.move_to_end(source)
-        return tree
-
-    def drop_trees(self) -> None:
-        """Forget every cached shortest-path tree (the benchmark times cold quotes with it)."""
-        self._trees.clear()
-
-    def path(self, entry: Station, exit_: Station) -> TollPath | None:
-        """The shortest path from one station to another; None when the exit cannot be reached."""
-        tree = self._tree(entry.node)
-        node, steps = exit_.node, []
-        while node != entry.node:
-            before = int(tree[node])
-            if before < 0:
-                return None
-            steps.append(self.section_ids[self._arc_section[(before, node)]])
-            node = before
-        steps.reverse()
-        return TollPath(tuple(steps), tuple(self.section_lengths[s] for s in steps))

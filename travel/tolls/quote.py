@@ -8,6 +8,7 @@ as display values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from travel.places import Candidate, PlaceKind, normalize, resolve
 from travel.tolls.book import TollBook
 from travel.tolls.classes import VehicleClass, VehicleKind
 from travel.tolls.money import half_up, to_whole_yuan, yuan
-from travel.tolls.network import Station, TollPath
+from travel.tolls.network import DrivenPath, PathChooser, Station, TollPath
 from travel.tolls.policies import POLICY_ZH, Judgement, Trip, judge
 from travel.tolls.tariff import SectionCharge
 
@@ -61,19 +62,22 @@ class Side:
     stations: tuple[Station, ...]
 
 
+Charges = tuple[SectionCharge, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Priced:
-    """A station pair's path and its undiscounted charges for one class in one tariff period."""
+    """A station pair's route and the undiscounted charges of its trips, for one class in one tariff period."""
 
     entry: Station
     exit: Station
-    path: TollPath
-    charges: tuple[SectionCharge, ...]
+    path: DrivenPath
+    trips: tuple[Charges, ...]
 
     @property
     def base_fen(self) -> int:
         """Undiscounted total, to choose between pairs."""
-        return sum(c.base_fen for c in self.charges)
+        return sum(c.base_fen for charges in self.trips for c in charges)
 
 
 def check_seats(vehicle_class: VehicleClass, seats: int | None) -> None:
@@ -119,19 +123,24 @@ def _resolve_side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
         raise Unquotable(f"{param}: {place.name} is not a place to enter or leave the expressway; "
                          "name a toll station, city, county or lon,lat", param=param)
     if place.kind is PlaceKind.CITY:
-        own = [s for s in network.stations if s.admin_code == place.id]
+        own = _open_first([s for s in network.stations if s.admin_code == place.id])
         if own:
             return Side(query, place, tuple(_nearest_first(own, place)[:SIDE_STATIONS]))
     # A county is an area with stations around it; a point (coordinates, a service area) uses its nearest.
-    near = network.nearest_stations(place.lon, place.lat, REACH_M,
-                                    SIDE_STATIONS if place.kind is PlaceKind.COUNTY else 1)
+    near = network.nearest_stations(place.lon, place.lat, REACH_M, SIDE_STATIONS)
     if not near:
         raise Unquotable(f"{param}: there are no toll stations on the network", param=param)
     if near[0][1] > REACH_M:
         nearest, distance = near[0]
         raise Unquotable(f"{param}: no toll station within {REACH_M / 1000:g} km of {place.name}; "
                          f"the nearest is {nearest.name}, {distance / 1000:.1f} km away", param=param)
-    return Side(query, place, tuple(s for s, _ in near))
+    stations = _open_first([s for s, _ in near])
+    return Side(query, place, tuple(stations if place.kind is PlaceKind.COUNTY else stations[:1]))
+
+
+def _open_first(stations: list[Station]) -> list[Station]:
+    """Closed stations are only candidates when every candidate is closed."""
+    return [s for s in stations if not s.closed] or stations
 
 
 def _nearest_first(stations: list[Station], place: Candidate) -> list[Station]:
@@ -141,30 +150,38 @@ def _nearest_first(stations: list[Station], place: Candidate) -> list[Station]:
 
 
 # --------------------------------------------------------------------------- pricing
-def _priced(book: TollBook, entry: Station, exit_: Station, request: QuoteRequest) -> Priced | None:
-    key = (entry.id, exit_.id, request.vehicle_class.code, book.tariff.period(request.at))
+def charged(book: TollBook, trips: Sequence[TollPath], request: QuoteRequest | Trip) -> tuple[Charges, ...]:
+    """The undiscounted charges of each trip (toll sections in driving order)."""
+    return tuple(tuple(book.tariff.charge(p, request.vehicle_class, request.at, book.network.section_lengths))
+                 for p in trips)
+
+
+def _priced(book: TollBook, paths: PathChooser, entry: Station, exit_: Station,
+            request: QuoteRequest) -> Priced | None:
+    """A pair priced over the planner's route; None when no route joins them or it uses no toll road."""
+    key = (entry.id, exit_.id, request.vehicle_class.code, book.tariff.period(request.at), paths.state)
     cached = book.priced.get(key)
     if cached is None:
-        path = book.network.path(entry, exit_)
-        if path is None:
-            return None
-        charges = book.tariff.charge(path, request.vehicle_class, request.at, book.network.section_lengths)
-        cached = book.priced.put(key, Priced(entry, exit_, path, tuple(charges)))
-    assert isinstance(cached, Priced)
-    return cached
+        path = paths.between(entry, exit_, request.vehicle_class)
+        found = Priced(entry, exit_, path, charged(book, path.trips, request)) if path and path.trips else None
+        cached = book.priced.put(key, (found,))
+    assert isinstance(cached, tuple)
+    return cached[0]
 
 
-def _best_pair(book: TollBook, origin: Side, destination: Side, request: QuoteRequest) -> tuple[Priced, list[Priced]]:
+def _best_pair(book: TollBook, paths: PathChooser, origin: Side, destination: Side,
+               request: QuoteRequest) -> tuple[Priced, list[Priced]]:
     options = []
     for entry in origin.stations:
         for exit_ in destination.stations:
-            if entry.id != exit_.id and (priced := _priced(book, entry, exit_, request)) is not None:
+            if entry.id != exit_.id and (priced := _priced(book, paths, entry, exit_, request)) is not None:
                 options.append(priced)
     if not options:
         same = {s.id for s in origin.stations} & {s.id for s in destination.stations}
         if same and len(origin.stations) == len(destination.stations) == 1:
             raise Unquotable(f"from and to are the same toll station ({origin.stations[0].name})", param="to")
-        raise Unquotable(f"no expressway path connects {origin.place.name} and {destination.place.name}",
+        raise Unquotable(f"no route on toll roads joins {origin.place.name} and {destination.place.name} for "
+                         f"{request.vehicle_class.name} now (closures, restrictions, or no expressway between them)",
                          param="to")
     options.sort(key=lambda p: (p.base_fen, p.path.length_m, p.entry.id, p.exit.id))
     return options[0], options
@@ -239,36 +256,39 @@ def _side_out(side: Side, station: Station, crs: Crs) -> dict[str, Any]:
                    stations_priced=len(side.stations))
 
 
-def _geometry(book: TollBook, path: TollPath, crs: Crs) -> dict[str, Any]:
-    """The path as one LineString, each section oriented in driving order."""
+def _geometry(book: TollBook, path: DrivenPath, crs: Crs) -> dict[str, Any]:
+    """The route as one LineString in driving order."""
     view = book.model.view(Kind.ROAD_SECTION).records
     coords: list[tuple[float, float]] = []
-    for section_id in path.sections:
-        line = [tuple(xy) for xy in view[section_id].geometry.coordinates]
-        if coords and line[-1] == coords[-1]:
-            line.reverse()
-        elif len(coords) > 1 and line[0] != coords[-1] and coords[0] in (line[0], line[-1]):
-            coords.reverse()  # the first section was drawn against the direction of travel
-            if line[-1] == coords[-1]:
-                line.reverse()
-        coords.extend(line if not coords else line[1:])
-    converted = (from_wgs84(x, y, crs) for x, y in coords)
+    for section_id, forward in path.sections:
+        line = [(x, y) for x, y in view[section_id].geometry.coordinates]
+        coords.extend(line if forward else line[::-1])
+    deduped = [c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]]
+    converted = (from_wgs84(x, y, crs) for x, y in deduped)
     return {"type": "LineString", "coordinates": [[round(x, 7), round(y, 7)] for x, y in converted]}
 
 
-def _cache_key(book: TollBook, request: QuoteRequest) -> tuple:
+def _cache_key(book: TollBook, paths: PathChooser, request: QuoteRequest) -> tuple:
     return (request.origin, request.destination, request.vehicle_class.code, request.payment, request.seats,
             request.declared, request.crs, request.geometry, book.tariff.period(request.at),
-            book.notices_period(request.at))
+            book.notices_period(request.at), paths.state)
 
 
-def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
+def _route_notes(path: DrivenPath) -> list[str]:
+    """zh: what the quote's route implies, when it is more than one plain trip."""
+    if len(path.trips) < 2:
+        return []
+    return [f"按推荐路线行驶（避开封闭、管制路段或走更快的普通公路），途中驶离收费公路，分{len(path.trips)}次计费"]
+
+
+def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> dict[str, Any]:
     """The quote for ``request`` as the API's JSON body (a ``QuoteOut`` without ``at``, which the caller adds).
 
-    Cached per request and tariff period and the set of notices in force, so the same question asked
-    again (at another time with the same rules in force) costs a dictionary lookup.
+    Each station pair is priced over the route ``paths`` chooses (the planner's, live state applied).
+    Cached per request, tariff period, set of notices in force and route state, so the same question
+    asked again (at another time with the same rules in force) costs a dictionary lookup.
     """
-    key = _cache_key(book, request)
+    key = _cache_key(book, paths, request)
     cached = book.quotes.get(key)
     if cached is not None:
         return cached
@@ -281,8 +301,10 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
     if origin.place.id == destination.place.id and origin.place.kind is not PlaceKind.TOLL_STATION:
         raise Unquotable(f"from and to are the same place ({origin.place.name}); name two different places",
                          param="to")
-    best, options = _best_pair(book, origin, destination, request)
+    best, options = _best_pair(book, paths, origin, destination, request)
     trip = Trip(request.vehicle_class, request.seats, request.payment, request.at, request.declared)
+    toll = trips_toll(book, best.trips, trip)
+    toll["assumptions"] = [*toll["assumptions"], *_closed_notes(best), *_route_notes(best.path)]
     body: dict[str, Any] = {
         "from": _side_out(origin, best.entry, request.crs),
         "to": _side_out(destination, best.exit, request.crs),
@@ -291,7 +313,7 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
         "seats": request.seats,
         "payment": request.payment,
         "distance_km": round(best.path.length_m / 1000, 3),
-        **trip_toll(book, best.charges, trip),
+        **toll,
         "priced_pairs": [
             {"from": p.entry.name, "to": p.exit.name, "base_fen": p.base_fen,
              "distance_km": round(p.path.length_m / 1000, 3)}
@@ -301,6 +323,12 @@ def quote(book: TollBook, request: QuoteRequest) -> dict[str, Any]:
     if request.geometry:
         body["geometry"] = _geometry(book, best.path, request.crs)
     return book.quotes.put(key, body)
+
+
+def _closed_notes(priced: Priced) -> list[str]:
+    """zh: a station asked for by name that is closed now (a place's closed stations are not used)."""
+    return [f"{station.name}目前关闭，实际需从附近收费站{word}" for station, word in
+            ((priced.entry, "驶入"), (priced.exit, "驶出")) if station.closed]
 
 
 def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) -> dict[str, Any]:
@@ -336,13 +364,14 @@ def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) ->
     }
 
 
-def trips_toll(book: TollBook, paths: list[TollPath], trip: Trip) -> dict[str, Any]:
-    """What a route pays: each stretch on the expressway is a trip of its own (entered, then left)."""
-    if not paths:
+def trips_toll(book: TollBook, trips: Sequence[Charges], trip: Trip) -> dict[str, Any]:
+    """What a route pays: each stretch on toll roads is a trip of its own (entered, then left)."""
+    if not trips:
         return {**trip_toll(book, (), trip), "trips": 0}
-    tolls = [trip_toll(book, tuple(book.tariff.charge(p, trip.vehicle_class, trip.at,
-                                                      book.network.section_lengths)), trip) for p in paths]
+    tolls = [trip_toll(book, charges, trip) for charges in trips]
     first = tolls[0]
+    if len(tolls) == 1:
+        return {**first, "trips": 1}
     total = {name: sum(t[name] for t in tolls) for name in ("amount_fen", "subtotal_fen", "adjustment_fen")}
     policies = {(p["id"], p["policy"]): p for t in tolls for p in t["policies"]}
     return {
@@ -354,10 +383,11 @@ def trips_toll(book: TollBook, paths: list[TollPath], trip: Trip) -> dict[str, A
         "trips": len(tolls),
     }
 
-def quote_json(book: TollBook, request: QuoteRequest) -> bytes:
+
+def quote_json(book: TollBook, paths: PathChooser, request: QuoteRequest) -> bytes:
     """The quote as the API's JSON bytes, ``at`` included; serialized once per cached answer."""
-    key = _cache_key(book, request)
+    key = _cache_key(book, paths, request)
     cached = book.bodies.get(key)
     if cached is None:
-        cached = book.bodies.put(key, orjson.dumps(quote(book, request)))
+        cached = book.bodies.put(key, orjson.dumps(quote(book, paths, request)))
     return b"".join((cached[:-1], b',"at":', orjson.dumps(request.at.isoformat()), b"}"))

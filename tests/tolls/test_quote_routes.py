@@ -1,0 +1,80 @@
+"""A quote prices the route the planner would drive: the same route as /v1/routes, closures and all."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.factories import event
+from tests.tolls.tariffs import NOW, ask, bundle_model, model_of
+from travel.models import Kind, OpenStatus, Poi, RoadSection
+from travel.readmodel import ReadModel
+from travel.routing.planner import RouteRequest, planner_of
+from travel.tolls.book import toll_book
+from travel.tolls.classes import vehicle_class
+
+
+def _fresh_bundle() -> ReadModel:
+    """The bundled data in a model of its own (these tests change it)."""
+    return model_of(r for view in bundle_model().views.values() for r in view.records.values())
+
+
+def _route_toll(model: ReadModel, origin: str, destination: str, cls: int) -> dict:
+    planner = planner_of(model)
+
+    async def plan() -> dict:
+        network = await planner.current()
+        return planner.plan(network, RouteRequest(origin, destination, vehicle_class(cls), NOW))
+
+    return asyncio.run(plan())["routes"][0]
+
+
+@pytest.mark.parametrize(("origin", "destination", "cls"), [
+    ("郑州收费站", "洛阳收费站", 1),
+    ("许昌收费站", "信阳收费站", 12),
+    ("开封收费站", "商丘收费站", 3),
+])
+def test_a_quote_between_stations_pays_what_the_planned_route_pays(origin: str, destination: str, cls: int) -> None:
+    model = bundle_model()
+    q = ask(model, origin, destination, cls=cls)
+    route = _route_toll(model, origin, destination, cls)
+    assert q["amount_fen"] == route["toll"]["amount_fen"] > 0
+    assert [s["id"] for s in q["sections"]] == [s["id"] for s in route["toll"]["sections"]]
+    assert q["distance_km"] == pytest.approx(route["distance_km"], abs=0.5)
+
+
+def test_a_closure_on_the_way_reroutes_the_quote_and_its_clearance_restores_it() -> None:
+    model = _fresh_bundle()
+    before = ask(model, "郑州收费站", "洛阳收费站", geometry=True)
+    g30 = [s for s in before["sections"] if s["road"] == "G30"]
+    middle = g30[len(g30) // 2]["id"]
+    sections = model.view(Kind.ROAD_SECTION).records
+    closed = next(r for r in sections.values() if isinstance(r, RoadSection)
+                  and toll_book(model).tariff.of_road_section.get(r.id) == middle)
+    low, high = sorted((closed.start_stake_m, closed.end_stake_m))
+    closure = event("g30-closed", type="closure", road="G30", road_name="连霍高速", direction="both",
+                    start_stake_m=low + 100, end_stake_m=high - 100, description="连霍高速交通事故，双向封闭",
+                    geometry=None)
+    model.apply([closure])
+    during = ask(model, "郑州收费站", "洛阳收费站", geometry=True)
+    assert middle not in [s["id"] for s in during["sections"]]
+    assert during["geometry"]["coordinates"] != before["geometry"]["coordinates"]
+    assert during["trips"] == 2  # off G30 before the closure, back on after it: two trips, each charged
+    assert any("分2次计费" in a for a in during["assumptions"])
+    model.apply([closure.model_copy(update={"version": 2, "status": "cleared"})])
+    assert ask(model, "郑州收费站", "洛阳收费站")["sections"] == before["sections"]
+
+
+def test_a_city_side_skips_its_closed_stations_and_a_named_closed_station_says_so() -> None:
+    model = _fresh_bundle()
+    first = ask(model, "郑州", "南阳", cls=13)
+    used = first["from"]["station"]["id"]
+    station = model.view(Kind.POI).records[used]
+    assert isinstance(station, Poi)
+    model.apply([station.model_copy(update={"version": station.version + 1, "open_status": OpenStatus.CLOSED})])
+    again = ask(model, "郑州", "南阳", cls=13)
+    assert again["from"]["station"]["id"] != used
+    named = ask(model, used, "南阳收费站", cls=13)
+    assert any("目前关闭" in a for a in named["assumptions"])
+    assert named["from"]["station"]["closed"] is True
