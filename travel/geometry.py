@@ -120,12 +120,16 @@ def _check_rings(rings: Any) -> None:
 
 
 def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
-    """Points and lines (most records) checked and built with numpy in one go.
+    """Points and lines (most records) checked and built in one go.
 
     Returns None whenever anything is off, so the thorough path below words the precise error.
     """
     if kind is GeometryType.POLYGON:
         return _fast_polygon(coords)
+    if kind is GeometryType.LINESTRING and type(coords) is list and len(coords) <= SMALL_RING:
+        line = _small_line(coords)
+        if line is not None:
+            return line
     if kind not in (GeometryType.POINT, GeometryType.LINESTRING):
         return None
     arr = _checked_array(coords, 1 if kind is GeometryType.POINT else 2)
@@ -136,6 +140,17 @@ def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
     if len(arr) < 2 or not (arr[1:, :2] != arr[:-1, :2]).any():
         return None
     return shapely.linestrings(arr)
+
+
+def _small_line(coords: list[Any]) -> BaseGeometry | None:
+    """A short line of lon/lat pairs built from its WKB (one GEOS call, no numpy set-up, half the time).
+
+    None when it is not one: fewer than two distinct positions, z, NaN, out of range, not numbers.
+    """
+    flat = _flat_pairs(coords)
+    if flat is None or flat[2:] == flat[:-2]:  # consecutive positions all equal: degenerate (or < 2)
+        return None
+    return shapely.from_wkb(_WKB_LINESTRING.pack(1, 2, len(coords)) + struct.pack(f"<{len(flat)}d", *flat))
 
 
 def _fast_polygon(coords: list[Any]) -> BaseGeometry | None:
@@ -160,22 +175,30 @@ SMALL_RING = 32
 """Up to this many positions a ring is checked in plain Python: numpy's set-up costs more than the loop."""
 _WKB_POLYGON = struct.Struct("<BIII")
 """Little-endian WKB header of a Polygon of one ring: byte order, type, number of rings, of positions."""
+_WKB_LINESTRING = struct.Struct("<BII")
+"""Little-endian WKB header of a LineString: byte order, type, number of positions."""
 
 
 def _small_ring_wkb(ring: list[Any]) -> bytes | None:
     """WKB of a closed ring of 4+ lon/lat pairs in range; None when it is not one (z, NaN, not numbers …)."""
+    flat = _flat_pairs(ring)
+    n = len(ring)
+    if flat is None or n < 4 or flat[0] != flat[-2] or flat[1] != flat[-1]:
+        return None
+    return _WKB_POLYGON.pack(1, 3, 1, n) + struct.pack(f"<{2 * n}d", *flat)
+
+
+def _flat_pairs(positions: list[Any]) -> list[float] | None:
+    """[lon, lat, lon, lat, …] of lon/lat pairs in range; None when a position is not one (z, NaN, text …)."""
     flat: list[float] = []
     try:
-        for lon, lat in ring:
+        for lon, lat in positions:
             if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):  # NaN fails these too
                 return None
             flat += (lon, lat)
     except (TypeError, ValueError):  # not a pair of numbers
         return None
-    n = len(ring)
-    if n < 4 or flat[0] != flat[-2] or flat[1] != flat[-1]:
-        return None
-    return _WKB_POLYGON.pack(1, 3, 1, n) + struct.pack(f"<{2 * n}d", *flat)
+    return flat
 
 
 def _ring_wkb(coords: Any) -> bytes | None:
