@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.factories import event
-from tests.tolls.tariffs import NOW, ask, bundle_model, model_of
+from tests.factories import event, section
+from tests.tolls.tariffs import NOW, ask, bundle_model, line, model_of
 from travel.models import Kind, OpenStatus, Poi, RoadSection
 from travel.readmodel import ReadModel
 from travel.routing.planner import RouteRequest, planner_of
@@ -60,10 +60,25 @@ def test_a_closure_on_the_way_reroutes_the_quote_and_its_clearance_restores_it()
     during = ask(model, "郑州收费站", "洛阳收费站", geometry=True)
     assert middle not in [s["id"] for s in during["sections"]]
     assert during["geometry"]["coordinates"] != before["geometry"]["coordinates"]
-    assert during["trips"] == 2  # off G30 before the closure, back on after it: two trips, each charged
-    assert any("分2次计费" in a for a in during["assumptions"])
+    assert during["trips"] == 1  # the detour stays on expressways: one trip, entered and left once
     model.apply([closure.model_copy(update={"version": 2, "status": "cleared"})])
     assert ask(model, "郑州收费站", "洛阳收费站")["sections"] == before["sections"]
+
+
+def test_a_closure_with_no_toll_road_around_it_is_driven_on_a_free_road_and_charged_as_two_trips() -> None:
+    free = section("bypass", [(113.1, 34.0), (113.15, 34.05), (113.2, 34.0)], road="G107",
+                   road_name="国道107", road_class="national", from_node="n1", to_node="n2", start_stake_m=0.0,
+                   end_stake_m=14_000.0, speed_kmh=60.0, toll=False)
+    model = model_of([*line([0, 10, 20, 30]), free])
+    before = ask(model, "t:st0", "t:st3", payment="cash")
+    assert before["trips"] == 1 and [s["id"] for s in before["sections"]] == ["t:ts0", "t:ts1", "t:ts2"]
+    model.apply([event("s1-closed", type="closure", road="S1", road_name="测试高速", direction="both",
+                       start_stake_m=12_000.0, end_stake_m=18_000.0, geometry=None, description="测试高速双向封闭")])
+    during = ask(model, "t:st0", "t:st3", payment="cash", geometry=True)
+    assert during["trips"] == 2 and [s["id"] for s in during["sections"]] == ["t:ts0", "t:ts2"]
+    assert during["amount_fen"] == 500 + 500  # each trip's 4.50 元 rounded to 5 元 on its own
+    assert during["distance_km"] == 34.0 and any("分2次计费" in a for a in during["assumptions"])
+    assert [113.15, 34.05] in during["geometry"]["coordinates"]
 
 
 def test_a_city_side_skips_its_closed_stations_and_a_named_closed_station_says_so() -> None:

@@ -3,12 +3,16 @@
 A quote must price what the driver will pay, and the driver follows the recommended route: the
 fastest for the vehicle class with closures, slow-downs and traffic-control limits in force. So the
 quote's path comes from the same engine and live state as ``GET /v1/routes``, not from a search of
-its own. A route that leaves the toll roads on the way is charged as several trips.
+its own. A driver who entered at one station means to leave at the other, so the search stays on
+toll roads unless a closure or restriction forces it off (free roads weigh ``OFF_TOLL_PENALTY``
+times their time); a route that does leave is charged as several trips.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+
+import numpy as np
 
 from travel.routing.network import RoadNetwork
 from travel.routing.profiles import Metric, VehicleProfile
@@ -18,6 +22,7 @@ from travel.tolls.classes import VehicleClass
 from travel.tolls.network import DrivenPath, Station, TollPath
 
 ROUTE_CACHE = 20_000  # station pairs × vehicle profiles remembered per live state
+OFF_TOLL_PENALTY = 20.0  # how much longer a toll-road route may take before leaving the toll roads is chosen
 
 
 def toll_trips(network: RoadNetwork, sections: Sequence[int], metres: Sequence[float]) -> tuple[TollPath, ...]:
@@ -34,7 +39,7 @@ def toll_trips(network: RoadNetwork, sections: Sequence[int], metres: Sequence[f
 
 
 class StationRoutes:
-    """The fastest route between two stations' nodes for a class, on one network in one live state.
+    """The fastest route on toll roads between two stations' nodes for a class, on one network in one live state.
 
     Made anew whenever the network is rebuilt or the live state changes (``state`` names which), so
     its cache never outlives a closure, a clearance or a new network.
@@ -44,6 +49,7 @@ class StationRoutes:
         self.network = network
         self._state = state
         self._routes: Lru[tuple[str, str, VehicleProfile], tuple[DrivenPath | None]] = Lru(ROUTE_CACHE)
+        self._stay_on_toll_roads = np.where(network.base.toll, 1.0, OFF_TOLL_PENALTY)
 
     @property
     def state(self) -> Hashable:
@@ -64,7 +70,8 @@ class StationRoutes:
         a, b = network.node_number.get(entry.node_id), network.node_number.get(exit_.node_id)
         if a is None or b is None:
             return None
-        route = network.engine.route([(a, 0.0)], [(b, 0.0)], Metric.FASTEST, profile)
+        route = network.engine.route([(a, 0.0)], [(b, 0.0)], Metric.FASTEST, profile,
+                                     penalty=self._stay_on_toll_roads)
         if route is None:
             return None
         sections = route.sections.tolist()
