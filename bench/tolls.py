@@ -4,8 +4,10 @@
 ``/v1/tolls/quote`` with wrk in two mixes, each against the same bare aiohttp handler ``bench api``
 uses:
 
-* **repeated**: a working set of popular questions (2,000 station and city pairs × classes × payment)
-  asked again and again, as a portal's toll calculator sees them; answers come from the quote cache;
+* **repeated**: a working set of popular questions (2,000 station and city pairs × classes × payment,
+  each with its exit time ``at``) asked again and again; answers come from the quote cache;
+* **repeated, now**: the same without ``at``, as a portal's toll calculator asks (judged at the time
+  of the request, so each answer carries its own ``at``);
 * **distinct**: 200,000 different questions drawn at random, so most answers are computed.
 
 It then times ``quote()`` in this process on the same read model, caches dropped before each call
@@ -44,7 +46,7 @@ TARGET_RATIO = 0.60
 TARGET_P50_MS = 1.0
 AT = "2026-11-24T10:00:00+08:00"
 CITIES = ("郑州", "洛阳", "开封", "南阳", "许昌", "新乡", "信阳", "商丘", "周口", "驻马店", "三门峡", "平顶山")
-MIXES = {"repeated": 2_000, "distinct": 200_000}
+MIXES = {"repeated": (2_000, True), "repeated, now": (2_000, False), "distinct": (200_000, True)}  # (questions, at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,7 @@ def _book() -> tuple[TollBook, StationRoutes]:
     return toll_book(model), planner.station_routes(asyncio.run(planner.current()))
 
 
-def _questions(book: TollBook, rng: random.Random, count: int) -> list[dict[str, str]]:
+def _questions(book: TollBook, rng: random.Random, count: int, at: bool = True) -> list[dict[str, str]]:
     """``count`` distinct quote questions: mostly station pairs, some city pairs, every class and payment."""
     ends = [s.id for s in book.network.stations] + list(CITIES)
     seen: set[tuple[str, ...]] = set()
@@ -80,7 +82,7 @@ def _questions(book: TollBook, rng: random.Random, count: int) -> list[dict[str,
         q = (origin, destination, str(rng.choice(classes)), rng.choice(("etc", "cash")))
         if q not in seen:
             seen.add(q)
-            out.append({"from": q[0], "to": q[1], "vehicle_class": q[2], "payment": q[3], "at": AT})
+            out.append({"from": q[0], "to": q[1], "vehicle_class": q[2], "payment": q[3], **({"at": AT} if at else {})})
     return out
 
 
@@ -133,8 +135,9 @@ def run(opts: TollOptions, console: Console) -> Table:
         table.add_column(name, justify="left" if name in ("row", "target") else "right")
     with tempfile.TemporaryDirectory(prefix="travel-bench-tolls-") as tmp:
         workdir = Path(tmp)
-        paths = {mix: _write_paths(workdir / f"{mix}.txt", _questions(book, rng, count))
-                 for mix, count in MIXES.items()}
+        paths = {mix: _write_paths(workdir / f"{mix.replace(', ', '-')}.txt",
+                                   _questions(book, random.Random(opts.seed), count, at))
+                 for mix, (count, at) in MIXES.items()}
         console.print(f"measuring the bare aiohttp handler with {generator} …")
         with serving([sys.executable, "-m", "bench.api", "reference"], server_env(api_opts, {}), "/",
                      workdir / "reference.log") as server:

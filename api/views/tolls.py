@@ -18,7 +18,7 @@ from travel.routing.planner import planner_of
 from travel.tolls.answer import ClassOut
 from travel.tolls.book import toll_book
 from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
-from travel.tolls.quote import QuoteRequest, quote_json
+from travel.tolls.quote import QuoteRequest, quote_json, with_at
 
 SERVICE_ZONE = "Asia/Shanghai"
 QUOTE_MAX_AGE_S = 60
@@ -154,17 +154,22 @@ async def quote_toll(request: web.Request) -> web.Response:
     planner = planner_of(model)
     paths = planner.station_routes(await planner.current())
     book = toll_book(model)
-    # A question with its time given has one answer per book and route state: asked again, it is served as it was.
-    pinned = (request.query_string, paths.state) if "at" in request.query else None
-    body = book.by_query.get(pinned) if pinned is not None else None
+    # The same question has one answer per book, route state and (without `at`) the periods of now:
+    # asked again, it is served from its query string with the time it was judged at added.
+    pinned = "at" in request.query
+    now = datetime.now(UTC)
+    key = (request.query_string, paths.state) if pinned else \
+        (request.query_string, paths.state, book.tariff.period(now), book.notices_period(now))
+    body = book.by_query.get(key)
     if body is None:
         q = parse_query(request, QuoteQuery)
-        at = q.at or datetime.now(UTC)
-        body = quote_json(book, paths, QuoteRequest(q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment,
-                                             at, q.seats, frozenset(q.policy), q.crs, q.geometry))
-        if pinned is not None:
-            book.by_query.put(pinned, body)
-    return _json(body, QUOTE_MAX_AGE_S if pinned is not None else 0)
+        at = q.at or now
+        body = book.by_query.put(key, quote_json(book, paths, QuoteRequest(
+            q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at, q.seats, frozenset(q.policy),
+            q.crs, q.geometry)))
+    else:
+        at = datetime.fromisoformat(request.query["at"]) if pinned else now
+    return _json(with_at(body, at), QUOTE_MAX_AGE_S if pinned else 0)
 
 
 def _state(notice: TollNotice, at: datetime) -> Literal["active", "upcoming", "ended", "cancelled"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -141,6 +142,19 @@ async def test_a_committed_closure_reroutes_the_next_quote_even_with_the_same_qu
             break
         await asyncio.sleep(0.02)
     assert after == before
+
+
+async def test_a_question_without_at_is_judged_at_the_time_it_is_asked_each_time(client: TestClient) -> None:
+    params = {"from": "郑州收费站", "to": "洛阳收费站", "vehicle_class": "12"}
+    bodies = []
+    for _ in range(2):
+        response = await client.get("/v1/tolls/quote", params=params)
+        assert response.headers["Cache-Control"] == "public, max-age=0"
+        bodies.append(await response.json())
+        await asyncio.sleep(0.01)
+    first, second = (datetime.fromisoformat(b.pop("at")) for b in bodies)
+    assert first < second and abs(datetime.now(UTC) - second) < timedelta(seconds=5)
+    assert bodies[0] == bodies[1]
 
 
 async def test_an_imported_rate_table_changes_the_next_quote(client: TestClient, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ class RoadNetwork:
     def __init__(self, sections: Iterable[RoadSection], *, landmarks: int = 16) -> None:
         self.records = sorted(sections, key=lambda r: r.id)
         self.position = {r.id: i for i, r in enumerate(self.records)}
+        self.ids = [r.id for r in self.records]
         nodes = node_index(self.records)
         ends = nodes.ends
         self.node_ids, self.lon, self.lat = nodes.ids, nodes.lon, nodes.lat

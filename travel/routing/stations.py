@@ -28,14 +28,15 @@ OFF_TOLL_PENALTY = 20.0  # how much longer a toll-road route may take before lea
 def toll_trips(network: RoadNetwork, sections: Sequence[int], metres: Sequence[float]) -> tuple[TollPath, ...]:
     """The stretches of consecutive toll sections along a route: each is entered once and left once."""
     runs: list[list[int]] = []
-    for k, i in enumerate(sections):
-        if network.records[i].toll:
+    tolled = network.base.toll[list(sections)].tolist()
+    for k, toll in enumerate(tolled):
+        if toll:
             if runs and runs[-1][-1] == k - 1:
                 runs[-1].append(k)  # still on the toll road: the same trip
             else:
                 runs.append([k])
-    return tuple(TollPath(tuple(network.records[sections[k]].id for k in run), tuple(metres[k] for k in run))
-                 for run in runs)
+    ids = network.ids
+    return tuple(TollPath(tuple(ids[sections[k]] for k in run), tuple(metres[k] for k in run)) for run in runs)
 
 
 class StationRoutes:
@@ -76,7 +77,6 @@ class StationRoutes:
             return None
         sections = route.sections.tolist()
         metres = network.length_m[route.sections].tolist()
-        return DrivenPath(
-            sections=tuple((network.records[i].id, forward) for i, forward in zip(sections, route.forward.tolist(),
-                                                                                  strict=True)),
-            length_m=float(sum(metres)), trips=toll_trips(network, sections, metres))
+        ids = network.ids
+        return DrivenPath(sections=tuple(zip([ids[i] for i in sections], route.forward.tolist(), strict=True)),
+                          length_m=float(sum(metres)), trips=toll_trips(network, sections, metres))

@@ -385,9 +385,14 @@ def trips_toll(book: TollBook, trips: Sequence[Charges], trip: Trip) -> dict[str
 
 
 def quote_json(book: TollBook, paths: PathChooser, request: QuoteRequest) -> bytes:
-    """The quote as the API's JSON bytes, ``at`` included; serialized once per cached answer."""
+    """The quote as the API's JSON bytes without ``at`` (``with_at`` adds it); serialized once per cached answer."""
     key = _cache_key(book, paths, request)
     cached = book.bodies.get(key)
     if cached is None:
         cached = book.bodies.put(key, orjson.dumps(quote(book, paths, request)))
-    return b"".join((cached[:-1], b',"at":', orjson.dumps(request.at.isoformat()), b"}"))
+    return cached
+
+
+def with_at(body: bytes, at: datetime) -> bytes:
+    """An answer body with the time it was judged at added, so one cached body serves any time in its period."""
+    return b"".join((body[:-1], b',"at":', orjson.dumps(at.isoformat()), b"}"))

@@ -77,9 +77,10 @@ class Tariff:
                 return rules
         raise NotPriced(f"no toll rules are in force at {at.isoformat()}; import them with travel import toll_rules")
 
-    def rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime) -> TollRate:
-        """The rate of one toll section for a class at ``at``; NotPriced when none is in force."""
-        key = (section_id, vehicle_class.code, self.period(at))
+    def rate_at(self, section_id: str, vehicle_class: VehicleClass, at: datetime,
+                period: int | None = None) -> TollRate:
+        """The rate of one toll section for a class at ``at`` (whose ``period`` may be given); NotPriced if none."""
+        key = (section_id, vehicle_class.code, self.period(at) if period is None else period)
         rate = self._in_force.get(key)
         if rate is None:
             rate = self._in_force[key] = self._find_rate(section_id, vehicle_class, at)
@@ -104,6 +105,7 @@ class Tariff:
         if lengths is not self._lengths:
             self._lengths, self._whole = lengths, {}
         charges = []
+        period = self.period(at)
         for section_id, metres in driven.items():
             section = self.sections[section_id]
             whole = self._whole.get(section_id)
@@ -111,7 +113,7 @@ class Tariff:
                 whole = self._whole[section_id] = sum(lengths.get(r, 0.0) for r in section.road_sections)
             whole = whole or metres
             charged = round(section.length_m * min(1.0, metres / whole))
-            rate = self.rate_at(section_id, vehicle_class, at)
+            rate = self.rate_at(section_id, vehicle_class, at, period)
             # metres × fen/km ÷ 1000, rounded half up to the fen, in integers (exact)
             charges.append(SectionCharge(section, charged, rate.fen_per_km, rate.id,
                                          (charged * rate.fen_per_km + 500) // 1000))
