@@ -8,8 +8,9 @@ Lifecycle rules (what a document means beyond its own records):
   item may be one of the "absent" records;
 - a patch (e.g. a service area's open status) becomes a new version of the record it names, unless
   the record already says that;
-- within one document the highest version of a record wins; an equal version already stored is a
-  no-op (the store's rule), so re-polling an unchanged feed changes nothing.
+- within one document the highest version of a record wins; the same version twice with different
+  content is ambiguous, so the later item is rejected (and the snapshot then ends nothing); an equal
+  version already stored is a no-op (the store's rule), so re-polling an unchanged feed changes nothing.
 A refused document (``FeedError``) or a store failure changes nothing stored.
 """
 
@@ -92,7 +93,7 @@ class Ingestor:
 
     async def _commit(self, config: SourceConfig, parsed: Parsed, now: datetime) -> Outcome:
         rejected = [str(r) for r in parsed.rejected]
-        records = _latest(self.linker.link(parsed.records))
+        records = _latest(self.linker.link(parsed.records), rejected)
         superseded = await self._references(records)
         records = [r for r in records if r.id not in superseded or r.kind is not Kind.ALERT]
         ends = list(superseded.values())
@@ -165,13 +166,17 @@ class Ingestor:
         return list(out.values())
 
 
-def _latest(records: list[Record]) -> list[Record]:
-    """One record per (kind, id): the highest version in the document."""
+def _latest(records: list[Record], rejected: list[str]) -> list[Record]:
+    """One record per (kind, id): the highest version in the document; a conflicting equal version is rejected."""
     best: dict[tuple[Kind, str], Record] = {}
     for record in records:
         key = (record.kind, record.id)
-        if key not in best or record.version > best[key].version:
+        held = best.get(key)
+        if held is None or record.version > held.version:
             best[key] = record
+        elif record.version == held.version and record != held:
+            rejected.append(f"{record.kind} {record.source_id}: appears again with the same version "
+                            f"({record.version}) and different content; the first is kept")
     return list(best.values())
 
 
