@@ -46,3 +46,29 @@ async def test_an_identical_repeat_is_not_a_conflict(tmp_path: Path) -> None:
     rejected, store = await _ingest(tmp_path, document)
     await store.close()
     assert rejected == []
+
+
+def _notices(*ids: str) -> dict:
+    return {"type": "FeatureCollection", "kind": "toll_notice", "snapshot": True, "features": [
+        {"type": "Feature", "id": i, "geometry": None, "properties": {
+            "policy": "exemption", "title": f"测试免费通行{i}", "starts_at": "2026-11-24T00:00:00+08:00",
+            "updated_at": "2026-11-23T12:00:00+08:00"}} for i in ids]}
+
+
+async def test_a_toll_notice_missing_from_a_snapshot_is_cancelled_and_kept_in_history(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "travel.sqlite3")
+    await store.open()
+    try:
+        source = SourceConfig(id="hn-toll-notices", agency="河南省交通运输厅", format="geojson", push=True,
+                              kinds=[Kind.TOLL_NOTICE])
+        ingestor = Ingestor(store, InProcessBus(), ReadModel(), HealthBoard())
+        await ingestor.take(source, json.dumps(_notices("a", "b"), ensure_ascii=False).encode())
+        outcome = await ingestor.take(source, json.dumps(_notices("a"), ensure_ascii=False).encode())
+        assert outcome.ended == 1
+        withdrawn = await store.get(Kind.TOLL_NOTICE, "hn-toll-notices:b")
+        kept = await store.get(Kind.TOLL_NOTICE, "hn-toll-notices:a")
+        assert withdrawn is not None and withdrawn.cancelled and withdrawn.version > 1
+        assert kept is not None and not kept.cancelled
+        assert len(await store.history(Kind.TOLL_NOTICE, "hn-toll-notices:b")) == 2
+    finally:
+        await store.close()

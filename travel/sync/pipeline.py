@@ -2,8 +2,8 @@
 
 Lifecycle rules (what a document means beyond its own records):
 - a CAP Update supersedes, and a Cancel cancels, the alerts it references (``sender,identifier,sent``);
-- in a snapshot document (the source's complete current set), an event or alert the source
-  published before and that is absent now has ended: a new version says so (cleared / cancelled) and
+- in a snapshot document (the source's complete current set), an event, alert or toll notice the
+  source published before and that is absent now has ended: a new version says so (cleared / cancelled) and
   the old versions stay in history. A snapshot with rejected items ends nothing, since the rejected
   item may be one of the "absent" records;
 - a patch (e.g. a service area's open status) becomes a new version of the record it names, unless
@@ -37,7 +37,7 @@ from travel.sync.health import HealthBoard
 
 log = logging.getLogger(__name__)
 
-ENDING_KINDS = (Kind.EVENT, Kind.ALERT)
+ENDING_KINDS = (Kind.EVENT, Kind.ALERT, Kind.TOLL_NOTICE)
 _VOLATILE = frozenset({"version", "updated_at", "ingested_at"})
 
 
@@ -129,7 +129,7 @@ class Ingestor:
         return ended
 
     async def _absent(self, config: SourceConfig, records: list[Record], now: datetime) -> list[Record]:
-        """Events and alerts of ``config`` still active in the store but absent from this snapshot."""
+        """Events, alerts and notices of ``config`` still active in the store but absent from this snapshot."""
         kinds = set(config.kinds) or {r.kind for r in records}
         present = {(r.kind, r.id) for r in records}
         ended = []
