@@ -8,6 +8,7 @@ stake in a chain break, far from every road) is kept as it came, since that is s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Iterable
@@ -37,20 +38,27 @@ class Linker:
         self._model = model
         self._generation = -1
         self._referencer: LinearReferencer | None = None
+        self._building = asyncio.Lock()
 
-    @property
-    def referencer(self) -> LinearReferencer | None:
-        """The linear referencer of the current network; None while there is no network."""
-        view = self._model.view(Kind.ROAD_SECTION)
-        if view.generation != self._generation:
-            sections = [r for r in view.records.values() if isinstance(r, RoadSection)]
-            self._referencer = LinearReferencer.from_sections(sections) if sections else None
-            self._generation = view.generation
-        return self._referencer
+    async def referencer(self) -> LinearReferencer | None:
+        """The linear referencer of the current network; None while there is no network.
 
-    def link(self, records: Iterable[Record]) -> list[Record]:
+        A changed network is calibrated in a worker thread (a provincial network takes seconds), so
+        the API keeps answering meanwhile; documents linked in that time wait for it.
+        """
+        async with self._building:
+            view = self._model.view(Kind.ROAD_SECTION)
+            generation = view.generation
+            if generation != self._generation:
+                sections = [r for r in view.records.values() if isinstance(r, RoadSection)]
+                self._referencer = await asyncio.to_thread(LinearReferencer.from_sections, sections) \
+                    if sections else None
+                self._generation = generation
+            return self._referencer
+
+    async def link(self, records: Iterable[Record]) -> list[Record]:
         """Each record with what the network adds to it."""
-        ref = self.referencer
+        ref = await self.referencer()
         if ref is None:
             return list(records)
         out = []

@@ -93,7 +93,7 @@ class Ingestor:
 
     async def _commit(self, config: SourceConfig, parsed: Parsed, now: datetime) -> Outcome:
         rejected = [str(r) for r in parsed.rejected]
-        records = _latest(self.linker.link(parsed.records), rejected)
+        records = _latest(await self.linker.link(parsed.records), rejected)
         superseded = await self._references(records)
         records = [r for r in records if r.id not in superseded or r.kind is not Kind.ALERT]
         ends = list(superseded.values())
