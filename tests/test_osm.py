@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import osmium
 import pytest
-from osmium.osm.mutable import Node, Way
+from osmium.osm.mutable import Node, Relation, Way
 
 from travel.bus import InProcessBus
 from travel.errors import InvalidRecord
 from travel.importer import import_file
 from travel.models import Kind, RoadClass, RoadSection
 from travel.osm import OsmStats, read_osm
+from travel.routing.network import RoadNetwork
 from travel.store.embedded import EmbeddedStore
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -27,6 +29,9 @@ NODES: dict[int, tuple[float, float]] = {
     20: (113.72, 34.65),
     30: (113.50, 34.50), 31: (113.55, 34.50), 32: (113.60, 34.52),
     33: (113.60, 34.49), 40: (113.675, 34.68), 50: (113.701, 34.80), 51: (113.701, 34.60),
+    # A crossroads at n71 (S201 west-east, X101 south-north) with a diagonal detour n73 - n72.
+    70: (114.00, 34.00), 71: (114.02, 34.00), 72: (114.04, 34.00), 73: (114.02, 34.02), 74: (114.02, 33.98),
+    76: (114.02, 33.99),
 }
 WAYS: list[tuple[int, list[int], dict[str, str]]] = [
     # G4 north-bound, split by the ramp at n2, by G30 at n3, continued by way 101 at n4.
@@ -48,17 +53,52 @@ WAYS: list[tuple[int, list[int], dict[str, str]]] = [
     (601, [13, 40], {"highway": "primary", "ref": "Airport Rd"}),  # no valid ref: skipped
     (602, [13, 40], {"highway": "residential", "ref": "X999"}),  # not a kept highway
     (603, [90, 91], {"highway": "motorway", "ref": "G5"}),  # nodes not in the file: skipped
+    (700, [70, 71], {"highway": "secondary", "ref": "S201"}),
+    (701, [71, 72], {"highway": "secondary", "ref": "S201"}),
+    (702, [71, 73], {"highway": "secondary", "ref": "X101"}),
+    (703, [74, 71], {"highway": "secondary", "ref": "X101"}),
+    (704, [73, 72], {"highway": "secondary", "ref": "X102"}),
+    (705, [76, 71], {"highway": "service"}),  # not a kept highway
+]
+Members = list[tuple[str, int, str]]
+
+
+def turn(from_way: int, via: int, to_way: int, via_type: str = "n") -> Members:
+    return [("w", from_way, "from"), (via_type, via, "via"), ("w", to_way, "to")]
+
+
+RELATIONS: list[tuple[int, Members, dict[str, str]]] = [
+    # Applied: east-bound on S201, no left turn to the north; from the south, straight on only; west-bound,
+    # no right turn to the north (buses exempt: still a ban for cars and trucks); north-bound on G4, no right
+    # turn onto G30 at n3, which both one-way ways pass through (resolved by their direction).
+    (1, turn(700, 71, 702), {"type": "restriction", "restriction": "no_left_turn"}),
+    (2, turn(703, 71, 702), {"type": "restriction", "restriction": "only_straight_on"}),
+    (3, turn(701, 71, 702), {"type": "restriction", "restriction": "no_right_turn", "except": "psv;bicycle"}),
+    (4, turn(100, 3, 200), {"type": "restriction", "restriction": "no_right_turn"}),
+    # Skipped, each counted.
+    (10, turn(700, 701, 704, "w"), {"type": "restriction", "restriction": "no_u_turn"}),  # via a way
+    (11, turn(700, 71, 705), {"type": "restriction", "restriction": "no_right_turn"}),  # 705 is not kept
+    (12, turn(500, 71, 702), {"type": "restriction", "restriction": "no_left_turn"}),  # 500 is far from n71
+    (13, turn(101, 4, 100), {"type": "restriction", "restriction": "no_u_turn"}),  # one-way 101 leaves n4
+    (14, turn(702, 71, 701), {"type": "restriction", "restriction:hgv": "no_left_turn"}),  # trucks only
+    (15, turn(702, 71, 700), {"type": "restriction", "restriction:conditional": "no_right_turn @ (07:00-09:00)"}),
+    (16, turn(702, 71, 703), {"type": "restriction", "restriction": "no_straight_on", "except": "motorcar"}),
+    (17, turn(702, 71, 703), {"type": "restriction", "restriction": "no_parking"}),
+    (18, turn(702, 71, 703)[:2], {"type": "restriction", "restriction": "no_u_turn"}),  # no "to"
+    (19, turn(700, 71, 702), {"type": "route", "route": "bus"}),  # not a restriction: not read
 ]
 
 
 def write_pbf(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int], dict[str, str]]],
-              ) -> Path:
+              relations: Sequence[tuple[int, Members, dict[str, str]]] = ()) -> Path:
     writer = osmium.SimpleWriter(str(path))
     try:
         for node_id in sorted(nodes):
             writer.add_node(Node(id=node_id, location=nodes[node_id], version=1))
         for way_id, refs, tags in ways:
             writer.add_way(Way(id=way_id, nodes=refs, tags=tags, version=way_id % 7 + 1, timestamp=WAY_TIME))
+        for relation_id, members, tags in relations:
+            writer.add_relation(Relation(id=relation_id, members=members, tags=tags, version=1))
     finally:
         writer.close()
     return path
@@ -66,7 +106,7 @@ def write_pbf(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tupl
 
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_pbf(tmp_path_factory.mktemp("osm") / "henan.osm.pbf", NODES, WAYS)
+    return write_pbf(tmp_path_factory.mktemp("osm") / "henan.osm.pbf", NODES, WAYS, RELATIONS)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +120,7 @@ def test_ways_split_at_junctions_only(imported: tuple[dict[str, RoadSection], Os
     sections, _ = imported
     assert sorted(sections) == [
         "w100-0", "w100-1", "w100-2", "w101-0", "w102-0", "w200-0", "w200-1", "w300-0", "w400-0", "w500-0",
-        "w501-0", "w502-0",
+        "w501-0", "w502-0", "w700-0", "w701-0", "w702-0", "w703-0", "w704-0",
     ]
     nodes = [(sections[f"w100-{n}"].from_node, sections[f"w100-{n}"].to_node) for n in range(3)]
     assert nodes == [("n1", "n2"), ("n2", "n3"), ("n3", "n4")]
@@ -159,9 +199,60 @@ def test_mixed_digitisation_keeps_one_chainage(imported: tuple[dict[str, RoadSec
 
 def test_skipped_ways_and_concurrent_refs_are_reported(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
     _, stats = imported
-    assert (stats.ways, stats.sections) == (9, 12)
-    assert stats.skipped == {"no_ref": 2, "unlocated": 1}
+    assert (stats.ways, stats.sections, stats.restrictions) == (14, 17, 4)
+    assert stats.skipped == {
+        "no_ref": 2, "unlocated": 1, "restriction_via_way": 1, "restriction_not_kept": 1,
+        "restriction_not_at_via": 1, "restriction_wrong_way": 1, "restriction_vehicle": 1,
+        "restriction_conditional": 1, "restriction_except": 1, "restriction_unknown_value": 1,
+        "restriction_malformed": 1,
+    }
     assert stats.concurrent == {"G107": {"S1"}}
+
+
+def test_turn_restrictions_become_banned_turns(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
+    sections, _ = imported
+    banned = {source_id: s.banned_turns for source_id, s in sections.items() if s.banned_turns}
+    assert banned == {
+        "w700-0": ["osm:w702-0"],  # no_left_turn
+        "w703-0": ["osm:w700-0", "osm:w701-0"],  # only_straight_on: every other way out, not back
+        "w701-0": ["osm:w702-0"],  # no_right_turn except psv
+        "w100-1": ["osm:w200-1"],  # the pieces driving into and out of n3
+    }
+
+
+def route_ids(network: RoadNetwork, start: str, end: str) -> list[str]:
+    route = network.engine.route([(network.node_number[start], 0.0)], [(network.node_number[end], 0.0)])
+    assert route is not None
+    return [network.ids[i].removeprefix("osm:") for i in route.sections]
+
+
+@pytest.mark.parametrize(("start", "end", "allowed", "detour"), [
+    ("n70", "n73", ["w700-0", "w702-0"], ["w700-0", "w701-0", "w704-0"]),  # no left turn: round by n72
+    ("n74", "n72", ["w703-0", "w701-0"], ["w703-0", "w702-0", "w704-0"]),  # only straight on: round by n73
+])
+def test_routes_keep_the_turn_restrictions(imported: tuple[dict[str, RoadSection], OsmStats], start: str, end: str,
+                                           allowed: list[str], detour: list[str]) -> None:
+    sections = list(imported[0].values())
+    unrestricted = [s.model_copy(update={"banned_turns": []}) for s in sections]
+    assert route_ids(RoadNetwork(unrestricted, landmarks=2), start, end) == allowed
+    assert route_ids(RoadNetwork(sections, landmarks=2), start, end) == detour
+
+
+def test_banned_turns_name_sections_after_degenerate_pieces(tmp_path: Path) -> None:
+    # n2 and n3 are mapped on one spot and both are junctions: the zero-length piece between them is
+    # no section, so the piece leaving n3 is w1-1, and the turn into it names w1-1.
+    nodes = {1: (113.00, 34.00), 2: (113.01, 34.00), 3: (113.01, 34.00), 4: (113.02, 34.00),
+             5: (113.01, 34.01), 6: (113.01, 33.99)}
+    ways = [(1, [1, 2, 3, 4], {"highway": "primary", "ref": "G107"}),
+            (2, [2, 5], {"highway": "primary", "ref": "S1"}),
+            (3, [6, 3], {"highway": "primary", "ref": "S2"})]
+    path = write_pbf(tmp_path / "degenerate.osm.pbf", nodes, ways,
+                     [(1, turn(3, 3, 1), {"type": "restriction", "restriction": "no_right_turn"})])
+    stats = OsmStats()
+    sections = {s.source_id: s for s in read_osm(path, stats=stats)}
+    assert stats.skipped == {"degenerate": 1} and stats.restrictions == 1
+    assert sections["w3-0"].banned_turns == ["osm:w1-1"]
+    assert sections["w1-1"].from_node == "n3"
 
 
 def test_way_timestamp_is_the_default_updated_at(extract: Path) -> None:

@@ -5,10 +5,12 @@ tertiary (or their ``*_link`` ramps) whose ``ref`` holds a Chinese road code (``
 ``X012``...). Concurrent routes are tagged ``ref=G4;G30``: the first valid code becomes ``road`` and
 the others are noted in :class:`OsmStats` (the model has no field for them).
 
-The file is read in two passes with osmium's sparse node-location cache, so a provincial extract
+The file is read in passes with osmium's sparse node-location cache, so a provincial extract
 never has to fit in memory as Python objects:
 
-1. count how often each node is used by kept ways and measure every kept way;
+0. read the turn-restriction relations only (they come last in a file);
+1. count how often each node is used by kept ways, measure every kept way and resolve the turn
+   restrictions against the sections the ways will be split into;
 2. split each way at the nodes it shares with other kept ways (junctions) and build the sections.
 
 **Stakes are chainage by geometry, not official 桩号.** OSM rarely maps stake posts, so
@@ -19,6 +21,27 @@ numbered from its northern end (eastern end when it runs more east-west), like C
 carriageways of a dual carriageway are separate chains numbered the same way. Each chain starts at
 0, so chain breaks (断链) and gaps in the mapping are not reproduced; calibrate with
 :mod:`travel.linref` before matching official stakes.
+
+**Turn restrictions** (``type=restriction`` relations: ``from`` way, ``via`` node, ``to`` way) become
+``banned_turns`` of the section of the ``from`` way that drives into the via node: ``no_*`` bans the
+``to`` section(s) (``no_entry`` may name several ``from`` ways, ``no_exit`` several ``to`` ways),
+``only_*`` bans every other section leaving the via node (not the ``from`` section itself). A way
+passing through the via node is resolved by its one-way direction; when both of its sections there
+could be meant, the relation is skipped. The route engine applies a ban to every vehicle, so:
+
+- only ``restriction``, ``restriction:motor_vehicle`` and ``restriction:vehicle`` are read; a relation
+  with nothing but ``restriction:hgv`` (or another single vehicle class) is skipped, as banning it for
+  cars would be wrong for most routes;
+- a relation that is only time-limited (``restriction:conditional``, or legacy ``day_on``/``hour_on``
+  tags) is skipped, as the model has no time; alongside a plain ``restriction`` the plain value is
+  the permanent rule and is applied;
+- ``except=`` naming ``motorcar``, ``motor_vehicle`` or ``vehicle`` exempts ordinary cars: skipped;
+  other exemptions (``psv``, ``bicycle``, ``hgv``...) leave the ban in place for everyone.
+
+Via-way restrictions, relations naming ways that are not kept or that do not end at the via node,
+and malformed ones are skipped; every skip is counted in :attr:`OsmStats.skipped` under a
+``restriction_*`` reason. To know which ways matter, the relations are read first in a cheap
+relation-only pass; only the kept ways touching a via node are held until the sections are split.
 """
 
 from __future__ import annotations
@@ -27,6 +50,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +88,11 @@ _FEET_INCHES = re.compile(r"^\s*([0-9]+)\s*'\s*(?:([0-9]+(?:\.[0-9]+)?)\s*\")?\s
 _WANTED_TAGS = frozenset(
     {"highway", "name", "name:zh", "oneway", "maxspeed", "lanes", "toll", "maxheight", "maxweight", "maxaxleload"}
 )
+_NO_TURNS = frozenset({"no_right_turn", "no_left_turn", "no_straight_on", "no_u_turn", "no_entry", "no_exit"})
+_ONLY_TURNS = frozenset({"only_right_turn", "only_left_turn", "only_straight_on", "only_u_turn"})
+_ALL_VEHICLES = ("restriction", "restriction:motor_vehicle", "restriction:vehicle")  # in order of preference
+_CAR_EXEMPTIONS = frozenset({"motorcar", "motor_vehicle", "vehicle"})
+_LEGACY_TIME_TAGS = ("day_on", "day_off", "hour_on", "hour_off")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LOCATION_INDEX = "sparse_mem_array"
 
@@ -76,6 +105,7 @@ class OsmStats:
 
     ways: int = 0
     sections: int = 0
+    restrictions: int = 0  # turn-restriction relations turned into banned turns
     skipped: Counter[str] = field(default_factory=Counter)
     concurrent: dict[str, set[str]] = field(default_factory=dict)
 
@@ -104,6 +134,49 @@ class _Ends(NamedTuple):
     length: float
 
 
+class _Restriction(NamedTuple):
+    """A turn-restriction relation: ``only_*`` (else ``no_*``), its from ways, via node and to ways."""
+
+    only: bool
+    froms: tuple[int, ...]
+    via: int
+    tos: tuple[int, ...]
+
+
+class _Piece(NamedTuple):
+    """A junction-to-junction piece of a way: its number in the section ids (None: degenerate) and span."""
+
+    n: int | None
+    start: int
+    end: int
+    coords: list[Position]
+
+
+class _End(NamedTuple):
+    """A section ending at a via node, and whether traffic may drive into / out of the node on it."""
+
+    section: str
+    way: int
+    into: bool
+    out_of: bool
+
+
+class _Survey(NamedTuple):
+    """What pass 1 learns: junction nodes, stakes by way and banned turns by section source id."""
+
+    shared: osmium.index.IdSet
+    stakes: dict[int, tuple[float, int]]
+    bans: dict[str, list[str]]
+
+
+class _Skip(Exception):
+    """A turn restriction that cannot be applied; ``reason`` is its key in :attr:`OsmStats.skipped`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def read_osm(
     path: Path,
     *,
@@ -114,8 +187,30 @@ def read_osm(
     """Road sections of an OSM extract, junction to junction, one at a time."""
     path = Path(path)
     stats = stats if stats is not None else OsmStats()
+    survey = _survey(path, _restrictions(path, stats), stats)
+    fallback = datetime.now(UTC)
+    for way in _kept_ways(path, None):
+        when = updated_at or (way.timestamp if way.timestamp > _EPOCH else fallback)
+        for section in _sections(way, survey, source, when):
+            if section is None:
+                stats.skipped["degenerate"] += 1
+                continue
+            stats.sections += 1
+            yield section
+    log.info(
+        "osm import %s: %d ways → %d sections, %d turn restrictions; skipped %s",
+        path.name, stats.ways, stats.sections, stats.restrictions, dict(stats.skipped) or "none",
+    )
+
+
+def _survey(path: Path, restrictions: list[_Restriction], stats: OsmStats) -> _Survey:
+    """Pass 1: junctions, stakes, and the banned turns (only ways touching a via node are held)."""
+    vias = {r.via for r in restrictions}
+    members = {way for r in restrictions for way in (*r.froms, *r.tos)}
     seen, shared = osmium.index.IdSet(), osmium.index.IdSet()
     ends: dict[int, _Ends] = {}
+    near_vias: list[_Way] = []
+    kept_members: set[int] = set()
     for way in _kept_ways(path, stats):
         for node in way.nodes:
             if node in seen:
@@ -123,27 +218,28 @@ def read_osm(
             seen.set(node)
         ends[way.id] = _Ends(way.road, way.nodes[0], way.nodes[-1], (way.coords[0], way.coords[-1]),
                              _length(way.coords))
-    stakes = _chain_stakes(ends)
-    del ends, seen
-    fallback = datetime.now(UTC)
-    for way in _kept_ways(path, None):
-        when = updated_at or (way.timestamp if way.timestamp > _EPOCH else fallback)
-        for section in _sections(way, shared, stakes[way.id], source, when):
-            if section is None:
-                stats.skipped["degenerate"] += 1
-                continue
-            stats.sections += 1
-            yield section
-    log.info(
-        "osm import %s: %d ways → %d sections; skipped %s",
-        path.name, stats.ways, stats.sections, dict(stats.skipped) or "none",
-    )
+        if way.id in members:
+            kept_members.add(way.id)
+        if not vias.isdisjoint(way.nodes):
+            near_vias.append(way)
+    del seen
+    bans = _bans(restrictions, _ends_at(near_vias, shared, vias), kept_members, stats)
+    return _Survey(shared, _chain_stakes(ends), bans)
 
 
 # --------------------------------------------------------------------------- reading
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Report osmium's read errors (missing, corrupt file) as InvalidRecord naming the file."""
+    try:
+        yield
+    except RuntimeError as err:
+        raise InvalidRecord(f"{path.name}: not a readable OSM file: {err}", param="file") from err
+
+
 def _kept_ways(path: Path, stats: OsmStats | None) -> Iterator[_Way]:
     """Kept ways of the file; with ``stats`` the kept, skipped and concurrent ones are counted."""
-    try:
+    with _readable(path):
         processor = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations(_LOCATION_INDEX)
@@ -161,8 +257,6 @@ def _kept_ways(path: Path, stats: OsmStats | None) -> Iterator[_Way]:
                 if way.others:
                     stats.concurrent.setdefault(way.road, set()).update(way.others)
             yield way
-    except RuntimeError as err:
-        raise InvalidRecord(f"{path.name}: not a readable OSM file: {err}", param="file") from err
 
 
 def _parse_way(obj: Any) -> tuple[_Way | None, str | None]:
@@ -192,6 +286,111 @@ def _road_codes(ref: str) -> list[str]:
     """Valid road codes of a ``ref`` tag in order (``"G4; G30"`` → ``["G4", "G30"]``)."""
     codes = (part.replace(" ", "").upper() for part in ref.split(";"))
     return [code for code in codes if _ROAD_CODE.match(code)]
+
+
+# --------------------------------------------------------------------------- turn restrictions
+def _restrictions(path: Path, stats: OsmStats) -> list[_Restriction]:
+    """Pass 0, relations only: the file's turn restrictions (the ones that cannot apply counted)."""
+    found = []
+    with _readable(path):
+        processor = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
+            osmium.filter.TagFilter(("type", "restriction")))
+        for obj in processor:
+            try:
+                found.append(_parse_restriction(obj))
+            except _Skip as skip:
+                stats.skipped[skip.reason] += 1
+    return found
+
+
+def _parse_restriction(obj: Any) -> _Restriction:
+    """The restriction of an osmium relation; raises _Skip naming why it cannot be applied."""
+    value = _restriction_value(obj.tags)
+    roles: dict[str, list[tuple[str, int]]] = {"from": [], "via": [], "to": []}
+    for member in obj.members:
+        if member.role in roles:
+            roles[member.role].append((member.type, member.ref))
+    froms, vias, tos = roles["from"], roles["via"], roles["to"]
+    if any(kind == "w" for kind, _ in vias):
+        raise _Skip("restriction_via_way")
+    if [kind for kind, _ in vias] != ["n"] or not froms or not tos or any(kind != "w" for kind, _ in froms + tos):
+        raise _Skip("restriction_malformed")
+    return _Restriction(value in _ONLY_TURNS, tuple(ref for _, ref in froms), vias[0][1], tuple(ref for _, ref in tos))
+
+
+def _restriction_value(tags: Any) -> str:
+    """The ``no_*``/``only_*`` value every routed vehicle must obey; _Skip when there is none."""
+    if any(key in tags for key in _LEGACY_TIME_TAGS):
+        raise _Skip("restriction_conditional")
+    if _CAR_EXEMPTIONS & {part.strip() for part in tags.get("except", "").split(";")}:
+        raise _Skip("restriction_except")
+    value = next((tags[key].strip() for key in _ALL_VEHICLES if key in tags), None)
+    if value is None:
+        if "restriction:conditional" in tags:
+            raise _Skip("restriction_conditional")
+        vehicle_only = any(tag.k.startswith("restriction:") for tag in tags)
+        raise _Skip("restriction_vehicle" if vehicle_only else "restriction_malformed")
+    if value not in _NO_TURNS and value not in _ONLY_TURNS:
+        raise _Skip("restriction_unknown_value")
+    return value
+
+
+def _ends_at(ways: list[_Way], shared: osmium.index.IdSet, vias: set[int]) -> dict[int, list[_End]]:
+    """By via node, the sections of ``ways`` ending there, with the ids pass 2 gives them."""
+    found: dict[int, list[_End]] = {}
+    for way in ways:
+        both_ways = not _oneway(way.tags.get("oneway"), way.tags["highway"])
+        for piece in _pieces(way, shared):
+            if piece.n is None:
+                continue
+            section = _source_id(way.id, piece.n)
+            first, last = way.nodes[piece.start], way.nodes[piece.end]
+            if first in vias:
+                found.setdefault(first, []).append(_End(section, way.id, into=both_ways, out_of=True))
+            if last in vias:
+                found.setdefault(last, []).append(_End(section, way.id, into=True, out_of=both_ways))
+    return found
+
+
+def _bans(restrictions: list[_Restriction], ends_at: dict[int, list[_End]], kept: set[int],
+          stats: OsmStats) -> dict[str, list[str]]:
+    """Banned section source ids by the source id of the section they may not be entered from."""
+    bans: dict[str, set[str]] = {}
+    for restriction in restrictions:
+        try:
+            turns = _banned_turns(restriction, ends_at.get(restriction.via, []), kept)
+        except _Skip as skip:
+            stats.skipped[skip.reason] += 1
+            continue
+        stats.restrictions += 1
+        for from_section, to_section in turns:
+            bans.setdefault(from_section, set()).add(to_section)
+    return {section: sorted(banned) for section, banned in bans.items()}
+
+
+def _banned_turns(restriction: _Restriction, at_via: list[_End], kept: set[int]) -> list[tuple[str, str]]:
+    """(from section, banned section) pairs of one restriction, from the sections ending at its via node."""
+    if not kept.issuperset((*restriction.froms, *restriction.tos)):
+        raise _Skip("restriction_not_kept")
+    froms = [_member_section(at_via, way, into=True) for way in restriction.froms]
+    tos = {_member_section(at_via, way, into=False) for way in restriction.tos}
+    if restriction.only:
+        leaving = {end.section for end in at_via if end.out_of}
+        return [(f, t) for f in froms for t in sorted(leaving - tos - {f})]
+    return [(f, t) for f in froms for t in sorted(tos)]
+
+
+def _member_section(at_via: list[_End], way: int, *, into: bool) -> str:
+    """The section of a ``from`` way driving into the via node (``into``) or of a ``to`` way leaving it."""
+    ends = [end for end in at_via if end.way == way]
+    if not ends:
+        raise _Skip("restriction_not_at_via")
+    usable = {end.section for end in ends if (end.into if into else end.out_of)}
+    if not usable:
+        raise _Skip("restriction_wrong_way")
+    if len(usable) > 1:  # a two-way way passing through the via node: which side is meant?
+        raise _Skip("restriction_ambiguous")
+    return usable.pop()
 
 
 # --------------------------------------------------------------------------- stakes
@@ -253,27 +452,51 @@ def _walk(
 
 
 # --------------------------------------------------------------------------- sections
-def _sections(
-    way: _Way, shared: osmium.index.IdSet, stake: tuple[float, int], source: str, updated_at: datetime
-) -> Iterator[RoadSection | None]:
-    """The way's sections, split at nodes other kept ways use too; None for a zero-length piece."""
-    fields = _way_fields(way)
-    base, sign = stake
-    start, n, along = 0, 0, 0.0
+def _pieces(way: _Way, shared: osmium.index.IdSet) -> Iterator[_Piece]:
+    """The way split at nodes other kept ways use too (junctions), pieces numbered as their section ids.
+
+    The one place ids come from: sections are built from these pieces and turn restrictions name
+    sections through them, so both agree on the splits and on which pieces are degenerate.
+    """
+    start, n = 0, 0
     last = len(way.nodes) - 1
     for i in range(1, last + 1):
         if i < last and way.nodes[i] not in shared:
             continue
         coords = _dedupe(way.coords[start : i + 1])
-        length = _length(coords)
         if len(coords) < 2:
-            yield None
+            yield _Piece(None, start, i, coords)
         else:
-            stakes = (base + sign * along, base + sign * (along + length))
-            yield _section(way, n, source, updated_at, fields, start, i, coords, stakes)
+            yield _Piece(n, start, i, coords)
             n += 1
-        along += length
         start = i
+
+
+def _source_id(way_id: int, n: int) -> str:
+    """Source id of a way's ``n``-th section."""
+    return f"w{way_id}-{n}"
+
+
+def _record_id(source: str, source_id: str) -> str:
+    """Record id of a section, as banned turns name it."""
+    return f"{source}:{source_id}"
+
+
+def _sections(way: _Way, survey: _Survey, source: str, updated_at: datetime) -> Iterator[RoadSection | None]:
+    """The way's sections, junction to junction, with their banned turns; None for a zero-length piece."""
+    fields = _way_fields(way)
+    base, sign = survey.stakes[way.id]
+    along = 0.0
+    for piece in _pieces(way, survey.shared):
+        if piece.n is None:
+            yield None
+            continue
+        length = _length(piece.coords)
+        source_id = _source_id(way.id, piece.n)
+        banned = [_record_id(source, banned) for banned in survey.bans.get(source_id, ())]
+        stakes = (base + sign * along, base + sign * (along + length))
+        yield _section(way, piece, source_id, source, updated_at, {**fields, "banned_turns": banned}, stakes)
+        along += length
 
 
 def _dedupe(coords: list[Position]) -> list[Position]:
@@ -283,28 +506,25 @@ def _dedupe(coords: list[Position]) -> list[Position]:
 
 def _section(
     way: _Way,
-    n: int,
+    piece: _Piece,
+    source_id: str,
     source: str,
     updated_at: datetime,
     fields: dict[str, Any],
-    start: int,
-    end: int,
-    coords: list[Position],
     stakes: tuple[float, float],
 ) -> RoadSection:
     """Validate one section; a failure names the way and the field."""
-    source_id = f"w{way.id}-{n}"
     data = {
-        "id": f"{source}:{source_id}",
+        "id": _record_id(source, source_id),
         "source": source,
         "source_id": source_id,
         "version": way.version,
         "updated_at": updated_at,
-        "from_node": f"n{way.nodes[start]}",
-        "to_node": f"n{way.nodes[end]}",
+        "from_node": f"n{way.nodes[piece.start]}",
+        "to_node": f"n{way.nodes[piece.end]}",
         "start_stake_m": round(max(stakes[0], 0.0), 1),
         "end_stake_m": round(max(stakes[1], 0.0), 1),
-        "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in piece.coords]},
         **fields,
     }
     try:
