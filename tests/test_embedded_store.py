@@ -62,6 +62,29 @@ async def test_wal_and_full_sync_are_in_effect(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_a_bulk_load_skips_commit_syncs_and_restores_them_after(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "travel.sqlite3")
+    await store.open()
+    try:
+        db = store._writer
+        assert db is not None
+        async with store.bulk():
+            async with store.bulk():  # nested (an import per bundle file): one mode
+                await store.upsert([event("1")])
+            assert (await db.execute_fetchall("PRAGMA synchronous")) == [(1,)]  # 1 = NORMAL
+            await store.upsert([event("2")])
+        assert (await db.execute_fetchall("PRAGMA synchronous")) == [(2,)]
+        assert (await db.execute_fetchall("PRAGMA wal_autocheckpoint")) == [(1000,)]
+        with pytest.raises(RuntimeError):
+            async with store.bulk():
+                raise RuntimeError("the import failed")
+        assert (await db.execute_fetchall("PRAGMA synchronous")) == [(2,)]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "travel.sqlite3") as plain:  # committed in bulk mode, on disk
+        assert plain.execute("SELECT count(*) FROM records").fetchone() == (2,)
+
+
 async def test_open_on_an_unusable_path_is_store_unavailable(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the data directory should be")

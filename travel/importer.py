@@ -259,10 +259,11 @@ async def import_file(
         if on_validated:
             on_validated(total)
         fresh = not await store.query(Query(kind, limit=1))  # one index probe, not a count
-        for chunk in _spooled(spool):
-            await _commit_batch(store, bus, kind, chunk, report, fresh=fresh)
-            if advance:
-                advance(len(chunk))
+        async with store.bulk():
+            for chunk in _spooled(spool):
+                await _commit_batch(store, bus, kind, chunk, report, fresh=fresh)
+                if advance:
+                    advance(len(chunk))
     return report
 
 

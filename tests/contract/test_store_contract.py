@@ -173,6 +173,17 @@ async def test_failed_batch_changes_nothing(store: Store) -> None:
     assert await store.get(Kind.EVENT, "gsj:9") is None
 
 
+async def test_bulk_load_commits_like_any_upsert(store: Store) -> None:
+    async with store.bulk():
+        [created] = await store.upsert([event("1", version=1)])
+        assert await store.get(Kind.EVENT, "gsj:1") is not None  # visible at once, not at the end
+        [updated] = await store.upsert([event("1", version=2)])
+    assert (created.op, updated.op) == (ChangeOp.CREATED, ChangeOp.UPDATED)
+    assert [r.version for r in await store.history(Kind.EVENT, "gsj:1")] == [1, 2]
+    [later] = await store.upsert([event("2")])
+    assert later.record.ingested_at > updated.record.ingested_at  # type: ignore[operator]
+
+
 async def test_counts_and_iteration(store: Store) -> None:
     await store.upsert([event(str(i)) for i in range(7)] + [poi("a", 113.8, 34.0)])
     assert await store.counts() == {Kind.EVENT: 7, Kind.POI: 1}

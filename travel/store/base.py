@@ -13,6 +13,7 @@ Semantics every backend must keep (``tests/contract`` checks them):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -124,6 +125,12 @@ class Store(Protocol):
 
     async def ping(self) -> None:
         """Raise ``StoreUnavailable`` unless the store answers now."""
+
+    def bulk(self) -> AbstractAsyncContextManager[None]:
+        """Mark a bulk load (an import): the store may trade per-commit syncs for speed inside it.
+
+        Commits inside stay atomic and visible at once; all of them are durable when it ends.
+        """
 
     async def upsert(self, records: Sequence[Record]) -> list[Change]:
         """Commit records atomically; one Change per record, in input order."""

@@ -355,6 +355,11 @@ class PostgisStore:
             await conn.fetchval(PING_SQL, timeout=self._connect_timeout_s)
 
     # ---------------------------------------------------------------------------------- writes
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        """A bulk load is under way: nothing to change, each COPY-based commit is already cheap."""
+        yield
+
     async def upsert(self, records: Sequence[Record]) -> list[Change]:
         """Commit a batch in one transaction: newer versions become current, older ones history."""
         if not records:
