@@ -69,12 +69,14 @@ def turn(from_way: int, via: int, to_way: int, via_type: str = "n") -> Members:
 
 RELATIONS: list[tuple[int, Members, dict[str, str]]] = [
     # Applied: east-bound on S201, no left turn to the north; from the south, straight on only; west-bound,
-    # no right turn to the north (buses exempt: still a ban for cars and trucks); north-bound on G4, no right
-    # turn onto G30 at n3, which both one-way ways pass through (resolved by their direction).
+    # no right turn to the north (buses exempt: still a ban for cars and trucks); south-bound, cars may not go
+    # straight on; north-bound on G4, no right turn onto G30 at n3, which both one-way ways pass through
+    # (resolved by their direction).
     (1, turn(700, 71, 702), {"type": "restriction", "restriction": "no_left_turn"}),
     (2, turn(703, 71, 702), {"type": "restriction", "restriction": "only_straight_on"}),
     (3, turn(701, 71, 702), {"type": "restriction", "restriction": "no_right_turn", "except": "psv;bicycle"}),
-    (4, turn(100, 3, 200), {"type": "restriction", "restriction": "no_right_turn"}),
+    (4, turn(702, 71, 703), {"type": "restriction", "restriction:motorcar": "no_straight_on"}),
+    (5, turn(100, 3, 200), {"type": "restriction", "restriction": "no_right_turn"}),
     # Skipped, each counted.
     (10, turn(700, 701, 704, "w"), {"type": "restriction", "restriction": "no_u_turn"}),  # via a way
     (11, turn(700, 71, 705), {"type": "restriction", "restriction": "no_right_turn"}),  # 705 is not kept
@@ -199,7 +201,7 @@ def test_mixed_digitisation_keeps_one_chainage(imported: tuple[dict[str, RoadSec
 
 def test_skipped_ways_and_concurrent_refs_are_reported(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
     _, stats = imported
-    assert (stats.ways, stats.sections, stats.restrictions) == (14, 17, 4)
+    assert (stats.ways, stats.sections, stats.restrictions) == (14, 17, 5)
     assert stats.skipped == {
         "no_ref": 2, "unlocated": 1, "restriction_via_way": 1, "restriction_not_kept": 1,
         "restriction_not_at_via": 1, "restriction_wrong_way": 1, "restriction_vehicle": 1,
@@ -216,6 +218,7 @@ def test_turn_restrictions_become_banned_turns(imported: tuple[dict[str, RoadSec
         "w700-0": ["osm:w702-0"],  # no_left_turn
         "w703-0": ["osm:w700-0", "osm:w701-0"],  # only_straight_on: every other way out, not back
         "w701-0": ["osm:w702-0"],  # no_right_turn except psv
+        "w702-0": ["osm:w703-0"],  # restriction:motorcar
         "w100-1": ["osm:w200-1"],  # the pieces driving into and out of n3
     }
 

@@ -27,16 +27,17 @@ carriageways of a dual carriageway are separate chains numbered the same way. Ea
 ``to`` section(s) (``no_entry`` may name several ``from`` ways, ``no_exit`` several ``to`` ways),
 ``only_*`` bans every other section leaving the via node (not the ``from`` section itself). A way
 passing through the via node is resolved by its one-way direction; when both of its sections there
-could be meant, the relation is skipped. The route engine applies a ban to every vehicle, so:
+could be meant, the relation is skipped. The route engine applies a ban to every vehicle, so a
+relation is applied when it binds passenger cars, the vehicles most routes are for:
 
-- only ``restriction``, ``restriction:motor_vehicle`` and ``restriction:vehicle`` are read; a relation
-  with nothing but ``restriction:hgv`` (or another single vehicle class) is skipped, as banning it for
-  cars would be wrong for most routes;
+- ``restriction``, or else ``restriction:motor_vehicle``, ``restriction:vehicle`` or
+  ``restriction:motorcar``, is read; a relation with nothing but ``restriction:hgv`` (or another class
+  that leaves cars free) is skipped, and a ``motorcar``-only ban also stops trucks;
 - a relation that is only time-limited (``restriction:conditional``, or legacy ``day_on``/``hour_on``
   tags) is skipped, as the model has no time; alongside a plain ``restriction`` the plain value is
   the permanent rule and is applied;
-- ``except=`` naming ``motorcar``, ``motor_vehicle`` or ``vehicle`` exempts ordinary cars: skipped;
-  other exemptions (``psv``, ``bicycle``, ``hgv``...) leave the ban in place for everyone.
+- ``except=`` naming ``motorcar``, ``motor_vehicle`` or ``vehicle`` exempts cars: skipped; other
+  exemptions (``psv``, ``bicycle``, ``hgv``...) leave the ban in place for every vehicle.
 
 Via-way restrictions, relations naming ways that are not kept or that do not end at the via node,
 and malformed ones are skipped; every skip is counted in :attr:`OsmStats.skipped` under a
@@ -47,9 +48,11 @@ relation-only pass; only the kept ways touching a via node are held until the se
 from __future__ import annotations
 
 import logging
+import operator
 import re
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,7 +93,8 @@ _WANTED_TAGS = frozenset(
 )
 _NO_TURNS = frozenset({"no_right_turn", "no_left_turn", "no_straight_on", "no_u_turn", "no_entry", "no_exit"})
 _ONLY_TURNS = frozenset({"only_right_turn", "only_left_turn", "only_straight_on", "only_u_turn"})
-_ALL_VEHICLES = ("restriction", "restriction:motor_vehicle", "restriction:vehicle")  # in order of preference
+# Keys of a restriction that binds passenger cars, in order of preference.
+_CAR_RESTRICTIONS = ("restriction", "restriction:motor_vehicle", "restriction:vehicle", "restriction:motorcar")
 _CAR_EXEMPTIONS = frozenset({"motorcar", "motor_vehicle", "vehicle"})
 _LEGACY_TIME_TAGS = ("day_on", "day_off", "hour_on", "hour_off")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -144,12 +148,20 @@ class _Restriction(NamedTuple):
 
 
 class _Piece(NamedTuple):
-    """A junction-to-junction piece of a way: its number in the section ids (None: degenerate) and span."""
+    """A junction-to-junction piece of a way: its number in the section ids (None: degenerate), node span."""
 
     n: int | None
     start: int
     end: int
-    coords: list[Position]
+
+
+class _Outline(NamedTuple):
+    """What the section ids of a way depend on, held compactly for the ways touching a via node."""
+
+    id: int
+    nodes: array[int]
+    moved: bytes
+    oneway: bool
 
 
 class _End(NamedTuple):
@@ -209,7 +221,7 @@ def _survey(path: Path, restrictions: list[_Restriction], stats: OsmStats) -> _S
     members = {way for r in restrictions for way in (*r.froms, *r.tos)}
     seen, shared = osmium.index.IdSet(), osmium.index.IdSet()
     ends: dict[int, _Ends] = {}
-    near_vias: list[_Way] = []
+    near_vias: list[_Outline] = []
     kept_members: set[int] = set()
     for way in _kept_ways(path, stats):
         for node in way.nodes:
@@ -221,7 +233,8 @@ def _survey(path: Path, restrictions: list[_Restriction], stats: OsmStats) -> _S
         if way.id in members:
             kept_members.add(way.id)
         if not vias.isdisjoint(way.nodes):
-            near_vias.append(way)
+            near_vias.append(_Outline(way.id, array("q", way.nodes), _moved(way.coords),
+                                      _oneway(way.tags.get("oneway"), way.tags["highway"])))
     del seen
     bans = _bans(restrictions, _ends_at(near_vias, shared, vias), kept_members, stats)
     return _Survey(shared, _chain_stakes(ends), bans)
@@ -319,12 +332,12 @@ def _parse_restriction(obj: Any) -> _Restriction:
 
 
 def _restriction_value(tags: Any) -> str:
-    """The ``no_*``/``only_*`` value every routed vehicle must obey; _Skip when there is none."""
+    """The ``no_*``/``only_*`` value passenger cars must obey; _Skip when there is none."""
     if any(key in tags for key in _LEGACY_TIME_TAGS):
         raise _Skip("restriction_conditional")
     if _CAR_EXEMPTIONS & {part.strip() for part in tags.get("except", "").split(";")}:
         raise _Skip("restriction_except")
-    value = next((tags[key].strip() for key in _ALL_VEHICLES if key in tags), None)
+    value = next((tags[key].strip() for key in _CAR_RESTRICTIONS if key in tags), None)
     if value is None:
         if "restriction:conditional" in tags:
             raise _Skip("restriction_conditional")
@@ -335,12 +348,12 @@ def _restriction_value(tags: Any) -> str:
     return value
 
 
-def _ends_at(ways: list[_Way], shared: osmium.index.IdSet, vias: set[int]) -> dict[int, list[_End]]:
+def _ends_at(ways: list[_Outline], shared: osmium.index.IdSet, vias: set[int]) -> dict[int, list[_End]]:
     """By via node, the sections of ``ways`` ending there, with the ids pass 2 gives them."""
     found: dict[int, list[_End]] = {}
     for way in ways:
-        both_ways = not _oneway(way.tags.get("oneway"), way.tags["highway"])
-        for piece in _pieces(way, shared):
+        both_ways = not way.oneway
+        for piece in _pieces(way.nodes, way.moved, shared):
             if piece.n is None:
                 continue
             section = _source_id(way.id, piece.n)
@@ -452,24 +465,29 @@ def _walk(
 
 
 # --------------------------------------------------------------------------- sections
-def _pieces(way: _Way, shared: osmium.index.IdSet) -> Iterator[_Piece]:
-    """The way split at nodes other kept ways use too (junctions), pieces numbered as their section ids.
+def _pieces(nodes: Sequence[int], moved: bytes, shared: osmium.index.IdSet) -> Iterator[_Piece]:
+    """A way split at nodes other kept ways use too (junctions), pieces numbered as their section ids.
 
     The one place ids come from: sections are built from these pieces and turn restrictions name
-    sections through them, so both agree on the splits and on which pieces are degenerate.
+    sections through them, so both agree on the splits and on which pieces are degenerate (all
+    their nodes on one spot, see :func:`_moved`).
     """
     start, n = 0, 0
-    last = len(way.nodes) - 1
+    last = len(nodes) - 1
     for i in range(1, last + 1):
-        if i < last and way.nodes[i] not in shared:
+        if i < last and nodes[i] not in shared:
             continue
-        coords = _dedupe(way.coords[start : i + 1])
-        if len(coords) < 2:
-            yield _Piece(None, start, i, coords)
-        else:
-            yield _Piece(n, start, i, coords)
+        if any(moved[start + 1 : i + 1]):
+            yield _Piece(n, start, i)
             n += 1
+        else:
+            yield _Piece(None, start, i)
         start = i
+
+
+def _moved(coords: list[Position]) -> bytes:
+    """For each node, 1 when it is not on the previous node's spot (the first node counts as moved)."""
+    return bytes([1, *map(operator.ne, coords, coords[1:])])
 
 
 def _source_id(way_id: int, n: int) -> str:
@@ -487,15 +505,16 @@ def _sections(way: _Way, survey: _Survey, source: str, updated_at: datetime) -> 
     fields = _way_fields(way)
     base, sign = survey.stakes[way.id]
     along = 0.0
-    for piece in _pieces(way, survey.shared):
+    for piece in _pieces(way.nodes, _moved(way.coords), survey.shared):
         if piece.n is None:
             yield None
             continue
-        length = _length(piece.coords)
+        coords = _dedupe(way.coords[piece.start : piece.end + 1])
+        length = _length(coords)
         source_id = _source_id(way.id, piece.n)
         banned = [_record_id(source, banned) for banned in survey.bans.get(source_id, ())]
         stakes = (base + sign * along, base + sign * (along + length))
-        yield _section(way, piece, source_id, source, updated_at, {**fields, "banned_turns": banned}, stakes)
+        yield _section(way, piece, coords, source_id, source, updated_at, {**fields, "banned_turns": banned}, stakes)
         along += length
 
 
@@ -507,6 +526,7 @@ def _dedupe(coords: list[Position]) -> list[Position]:
 def _section(
     way: _Way,
     piece: _Piece,
+    coords: list[Position],
     source_id: str,
     source: str,
     updated_at: datetime,
@@ -524,7 +544,7 @@ def _section(
         "to_node": f"n{way.nodes[piece.end]}",
         "start_stake_m": round(max(stakes[0], 0.0), 1),
         "end_stake_m": round(max(stakes[1], 0.0), 1),
-        "geometry": {"type": "LineString", "coordinates": [list(c) for c in piece.coords]},
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in coords]},
         **fields,
     }
     try:
