@@ -16,7 +16,16 @@ import shapely
 
 from geodata import BUNDLE_DIR
 from travel.bus import InProcessBus
-from travel.importer import Defaults, ImportRefused, _spooled, checked_records, import_bundle, import_file, validate
+from travel.importer import (
+    Defaults,
+    ImportRefused,
+    _regrouped,
+    _spooled,
+    checked_records,
+    import_bundle,
+    import_file,
+    validate,
+)
 from travel.models import Kind
 from travel.store.base import Store
 
@@ -159,6 +168,20 @@ def test_spooled_batches_give_back_every_record_and_its_shape(kind: Kind, tmp_pa
     for original, copy in zip(records, back, strict=True):
         if original.geometry is not None:
             assert copy.geometry is not None and shapely.equals_exact(copy.geometry.shape, original.geometry.shape)
+
+
+def test_spooled_chunks_are_regrouped_into_commit_batches() -> None:
+    chunks = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
+    assert list(_regrouped(iter(chunks), 5)) == [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10]]  # type: ignore[arg-type]
+    assert list(_regrouped(iter([]), 5)) == []
+
+
+async def test_commit_batches_smaller_than_a_spooled_chunk_import_everything(store: Store) -> None:
+    bus = InProcessBus()
+    await bus.start()
+    name, n = BUNDLED[Kind.ROAD_SECTION]
+    report = await import_file(store, bus, Kind.ROAD_SECTION, BUNDLE_DIR / name, batch=100)
+    assert (report.created, await store.counts()) == (n, {Kind.ROAD_SECTION: n})
 
 
 async def test_the_collector_is_restored_after_an_import_even_a_refused_one(store: Store, tmp_path: Path) -> None:
