@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -47,6 +48,8 @@ class Result:
     sections: int
     seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float  # the importing process's CPU, all threads (not PostgreSQL's): steadier than seconds
+    load: float  # the machine's 1-minute load average when the import ended
 
     @property
     def rate(self) -> float:
@@ -116,11 +119,12 @@ async def _import(backend: str, path: Path, target: str) -> int:
 def child(argv: Sequence[str]) -> int:
     """Helper process: import one file into one backend and print the result as JSON."""
     backend, path, target = argv
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     created = asyncio.run(_import(backend, Path(path), target))
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    print(RESULT_TAG + json.dumps({"created": created, "seconds": seconds, "peak_rss_bytes": rss}))
+    print(RESULT_TAG + json.dumps({"created": created, "seconds": seconds, "peak_rss_bytes": rss,
+                                   "cpu_seconds": cpu_seconds, "load": os.getloadavg()[0]}))
     return 0
 
 
@@ -134,7 +138,7 @@ def measure(backend: str, path: Path, target: str, sections: int) -> Result:
     data = json.loads(lines[-1].removeprefix(RESULT_TAG))
     if data["created"] != sections:
         raise BenchError(f"{backend}: imported {data['created']} sections, expected {sections}")
-    return Result(backend, sections, data["seconds"], data["peak_rss_bytes"])
+    return Result(backend, sections, data["seconds"], data["peak_rss_bytes"], data["cpu_seconds"], data["load"])
 
 
 def run(sections: int, stores: Sequence[str], console: Console) -> list[Result]:
@@ -158,10 +162,12 @@ def run(sections: int, stores: Sequence[str], console: Console) -> list[Result]:
 def render(results: Sequence[Result]) -> Table:
     """The results with their targets."""
     table = Table(title="travel import network (synthetic grid)")
-    for name in ("backend", "sections", "seconds", "records/s", "peak RSS MiB", "target s", "target MiB", "ok"):
+    for name in ("backend", "sections", "seconds", "CPU s", "load", "records/s", "peak RSS MiB", "target s",
+                 "target MiB", "ok"):
         table.add_column(name, justify="left" if name == "backend" else "right")
     for r in results:
-        table.add_row(r.backend, f"{r.sections:,}", f"{r.seconds:.1f}", f"{r.rate:,.0f}",
+        table.add_row(r.backend, f"{r.sections:,}", f"{r.seconds:.1f}", f"{r.cpu_seconds:.1f}", f"{r.load:.1f}",
+                      f"{r.rate:,.0f}",
                       f"{r.peak_rss_bytes / 2**20:,.0f}", f"{r.target_s:.1f}", f"{TARGET_RSS_BYTES / 2**20:,.0f}",
                       "yes" if r.meets_targets else "NO")
     return table
@@ -184,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps([{"backend": r.backend, "sections": r.sections, "seconds": r.seconds,
+                           "cpu_seconds": r.cpu_seconds, "load": r.load,
                            "records_per_s": r.rate, "peak_rss_bytes": r.peak_rss_bytes,
                            "target_s": r.target_s, "meets_targets": r.meets_targets} for r in results], indent=2))
     else:

@@ -1,4 +1,4 @@
-"""The embedded store: one SQLite file (WAL, fsync on commit) with an R*Tree index, via aiosqlite.
+"""The embedded store: one SQLite file (WAL, fsync per commit or per bulk load) with an R*Tree index, via aiosqlite.
 
 Layout: ``records`` holds the current version of every record (indexed columns plus the JSON body
 and the geometry as WKB), ``history`` every superseded version (so each committed version is stored
@@ -100,6 +100,7 @@ _WRITER_PRAGMAS = (
     "PRAGMA busy_timeout = 10000",
     "PRAGMA cache_size = -65536",
     "PRAGMA temp_store = MEMORY",
+    "PRAGMA journal_size_limit = 67108864",  # a bulk load's big WAL shrinks back to 64 MiB once reused
 )
 _READER_PRAGMAS = (
     "PRAGMA busy_timeout = 10000",
