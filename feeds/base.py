@@ -294,9 +294,9 @@ def parse_time(value: str, ctx: ParseContext, what: str) -> datetime:
     """An ISO 8601 time in UTC; one without an offset is read in the source's zone, or refused."""
     raw = value.strip()
     try:
-        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-    except ValueError as err:
-        raise ValueError(f"{what} {value!r} is not an ISO 8601 time") from err
+        parsed = datetime.fromisoformat(raw)  # reads most times ending in Z since Python 3.11
+    except ValueError:
+        parsed = _utc_suffix_time(raw, value, what)
     if parsed.tzinfo is None:
         if ctx.zone is None:
             raise ValueError(f"{what} {value!r} has no time zone and the source declares none")
@@ -305,6 +305,16 @@ def parse_time(value: str, ctx: ParseContext, what: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError as err:  # e.g. 0001-01-01T00:00+08:00
         raise ValueError(f"{what} {value!r} is out of the supported range") from err
+
+
+def _utc_suffix_time(raw: str, value: str, what: str) -> datetime:
+    """A time ending in Z or z that ``fromisoformat`` refuses as written (a lower-case z, a bare date); else refused."""
+    if raw.endswith(("Z", "z")):
+        try:
+            return datetime.fromisoformat(raw[:-1] + "+00:00")
+        except ValueError:
+            pass
+    raise ValueError(f"{what} {value!r} is not an ISO 8601 time")
 
 
 def split_road(words: str) -> tuple[str | None, str | None]:

@@ -276,11 +276,11 @@ def _alerts_in(entry: Element) -> list[Element]:
     """Alerts embedded in an Atom entry or RSS item: directly, or inside <content>."""
     found = []
     for c in entry:
-        name = local(c.tag)
+        name = LOCAL_NAMES[c.tag]
         if name == "alert":
             found.append(c)
         elif name == "content":
-            found += children(c, "alert")
+            found += [a for a in c if LOCAL_NAMES[a.tag] == "alert"]
     return found
 
 
@@ -365,22 +365,24 @@ def _alert(elem: Element, texts: Texts, fields: Fields, ctx: ParseContext) -> Al
         record = {"event": CANCEL_EVENT}
     else:
         raise ValueError(f"{msg_type} message has no <info>")
-    record.update(
-        id=f"{ctx.source}:{identifier}",
-        source=ctx.source,
-        source_id=identifier,
-        version=version_of(sent),
-        updated_at=sent,
-        identifier=identifier,
-        sender=_required(texts, "sender"),
-        sent=sent,
-        msg_type=msg_type,
-        references=_references(texts.get("references")),
-    )
+    record["id"] = f"{ctx.source}:{identifier}"
+    record["source"] = ctx.source
+    record["source_id"] = record["identifier"] = identifier
+    record["version"] = version_of(sent)
+    record["updated_at"] = record["sent"] = sent
+    record["sender"] = _required(texts, "sender")
+    record["msg_type"] = msg_type
+    references = texts.get("references")
+    if references is not None:  # absent, like translations of a single info: the model's default, []
+        record["references"] = _references(references)
     try:
-        return Alert.model_validate(record)
+        return _validate_alert(record)
     except ValidationError as err:
         raise ValueError(validation_reason(err, partial(_area_loc, record.get("areas", ())))) from None
+
+
+_validate_alert = Alert.__pydantic_validator__.validate_python
+"""``Alert.model_validate`` without its keyword-argument handling (called once per alert)."""
 
 
 def _area_loc(areas: list[dict[str, Any]], loc: tuple[int | str, ...]) -> str:
@@ -401,10 +403,8 @@ def _msg_type(value: str) -> AlertMsgType:
         raise ValueError(f"unknown msgType {value!r}") from None
 
 
-def _references(value: str | None) -> list[str]:
+def _references(value: str) -> list[str]:
     """The raw sender,identifier,sent triples an Update or Cancel points at."""
-    if value is None:
-        return []
     refs = value.split()
     for ref in refs:
         if ref.count(",") != 2 or "" in ref.split(","):
@@ -417,24 +417,35 @@ def _content(infos: list[Element], ctx: ParseContext) -> dict[str, Any]:
 
     An info without ``<language>`` is en-US, as CAP says.
     """
-    indexed = [_index(info) for info in infos]
+    indexed = list(map(_index, infos))
     languages = [texts.get("language", DEFAULT_LANGUAGE) for texts, _ in indexed]
-    primary = next((n for n, lang in enumerate(languages) if lang.lower().startswith("zh")), 0)
-    translations = [
-        {
-            "language": languages[n],
-            "event": _info_event(texts, n + 1),
-            "headline": texts.get("headline"),
-            "description": texts.get("description"),
-            "instruction": texts.get("instruction"),
-        }
-        for n, (texts, _) in enumerate(indexed)
-        if n != primary
-    ]
+    primary = _primary_number(languages)
     content = _primary(*indexed[primary], ctx, primary + 1)
     content["language"] = languages[primary]
-    content["translations"] = translations
+    if len(indexed) > 1:
+        content["translations"] = [
+            _translation(texts, languages[n], n + 1) for n, (texts, _) in enumerate(indexed) if n != primary
+        ]
     return content
+
+
+def _primary_number(languages: list[str]) -> int:
+    """Index of the first zh info, else 0."""
+    for n, language in enumerate(languages):
+        if language.lower().startswith("zh"):
+            return n
+    return 0
+
+
+def _translation(texts: Texts, language: str, number: int) -> dict[str, Any]:
+    """An AlertText of a non-primary info."""
+    return {
+        "language": language,
+        "event": _info_event(texts, number),
+        "headline": texts.get("headline"),
+        "description": texts.get("description"),
+        "instruction": texts.get("instruction"),
+    }
 
 
 def _info_event(texts: Texts, number: int) -> str:
@@ -448,9 +459,9 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
     """Fields of the primary info: texts, codes, warning signal, times and areas."""
     event_text = _info_event(texts, number)
     headline = texts.get("headline")
-    signal_code, code_colour = _event_code(_pairs(fields, "eventCode"))
+    signal_code, code_colour = _event_code(_pairs(fields, "eventCode")) if "eventCode" in fields else (None, None)
     colour = _parameter_colour(_pairs(fields, "parameter")) or code_colour or _text_colour(event_text, headline)
-    severity = _code(AlertSeverity, texts.get("severity"), "severity")
+    severity = _code(texts, "severity")
     if severity is AlertSeverity.UNKNOWN and colour is not None:
         severity = COLOUR_SEVERITY[colour]
     onset = texts.get("onset") or texts.get("effective")
@@ -459,8 +470,8 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
         "event": signal_code or _recognise(event_text) or _recognise(headline) or event_text,
         "colour": colour,
         "severity": severity,
-        "urgency": _code(AlertUrgency, texts.get("urgency"), "urgency"),
-        "certainty": _code(AlertCertainty, texts.get("certainty"), "certainty"),
+        "urgency": _code(texts, "urgency"),
+        "certainty": _code(texts, "certainty"),
         "headline": headline,
         "description": texts.get("description"),
         "instruction": texts.get("instruction"),
@@ -470,18 +481,19 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
     }
 
 
-_LOOKUPS: dict[type, dict[str, Any]] = {
-    enum: {member.value.lower(): member for member in enum} for enum in (AlertSeverity, AlertUrgency, AlertCertainty)
+_CODES: dict[str, dict[str, Any]] = {
+    name: {member.value.lower(): member for member in enum}
+    for name, enum in (("severity", AlertSeverity), ("urgency", AlertUrgency), ("certainty", AlertCertainty))
 }
+"""CAP code element → its values, lower-cased (every one has Unknown)."""
 
 
-def _code(enum: type, value: str | None, what: str) -> Any:
+def _code(texts: Texts, name: str) -> Any:
     """A CAP code value (case-insensitive); absent is Unknown, anything else unknown is refused."""
-    if value is None:
-        return enum("Unknown")
-    member = _LOOKUPS[enum].get(value.lower())
+    value = texts.get(name)
+    member = _CODES[name].get("unknown" if value is None else value.lower())
     if member is None:
-        raise ValueError(f"unknown {what} {value!r}")
+        raise ValueError(f"unknown {name} {value!r}")
     return member
 
 
@@ -491,12 +503,13 @@ def _pairs(fields: Fields, name: str) -> list[tuple[str, str]]:
     for elem in fields.get(name, ()):
         key = value = None
         for c in elem:
-            tag = c.tag
-            if c.text:
-                if tag.endswith("valueName"):
-                    key = c.text.strip()
-                elif tag.endswith("value"):
-                    value = c.text.strip()
+            text = c.text
+            if text:
+                tag = LOCAL_NAMES[c.tag]
+                if tag == "valueName":
+                    key = text.strip()
+                elif tag == "value":
+                    value = text.strip()
         if key and value:
             out.append((key, value))
     return out
@@ -559,7 +572,8 @@ def _area(texts: Texts, fields: Fields, number: int) -> dict[str, Any]:
         raise ValueError(f"area {number}: <areaDesc> is missing")
     try:
         rings = [_polygon(p.text or "") for p in fields.get("polygon", ())]
-        rings += [_circle(c.text or "") for c in fields.get("circle", ())]
+        if "circle" in fields:
+            rings += [_circle(c.text or "") for c in fields["circle"]]
         return {"area_desc": desc, "admin_codes": _admin_codes(_pairs(fields, "geocode")), "geometry": _combine(rings)}
     except ValidationError as err:
         raise ValueError(f"area {number} ({desc}): {validation_reason(err)}") from err
@@ -584,10 +598,10 @@ def _polygon(value: str) -> Ring:
     if len(values) % 2:
         raise ValueError(f"polygon has an odd number of values ({len(values)}); expected lat,lon pairs")
     try:
-        numbers = iter(list(map(float, values)))
+        numbers = list(map(float, values))
     except ValueError:
         raise ValueError("polygon has a value that is not a number") from None
-    return _ring([[lon, lat] for lat, lon in zip(numbers, numbers, strict=True)], "polygon")
+    return _ring(list(map(list, zip(numbers[1::2], numbers[::2], strict=True))), "polygon")  # lat,lon → [lon, lat]
 
 
 def _circle(value: str) -> Ring:

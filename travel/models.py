@@ -70,10 +70,18 @@ class StrictModel(BaseModel):
         values = self.__dict__
         for name in _text_fields(type(self)):
             value = values[name]
-            for item in value if type(value) is list else (value,):
-                if type(item) is str and "\x00" in item:
-                    raise ValueError(f"{name}: text contains a NUL character (U+0000)")
+            if type(value) is str:  # most text fields: tested directly, without a tuple or an inner loop
+                if "\x00" in value:
+                    raise _nul_error(name)
+            elif type(value) is list:
+                for item in value:
+                    if type(item) is str and "\x00" in item:
+                        raise _nul_error(name)
         return self
+
+
+def _nul_error(name: str) -> ValueError:
+    return ValueError(f"{name}: text contains a NUL character (U+0000)")
 
 
 @cache
