@@ -598,10 +598,10 @@ def _polygon(value: str) -> Ring:
     if len(values) % 2:
         raise ValueError(f"polygon has an odd number of values ({len(values)}); expected lat,lon pairs")
     try:
-        numbers = list(map(float, values))
+        numbers = iter(list(map(float, values)))
     except ValueError:
         raise ValueError("polygon has a value that is not a number") from None
-    return _ring(list(map(list, zip(numbers[1::2], numbers[::2], strict=True))), "polygon")  # lat,lon → [lon, lat]
+    return _ring([[lon, lat] for lat, lon in zip(numbers, numbers, strict=True)], "polygon")
 
 
 def _circle(value: str) -> Ring:
