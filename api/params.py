@@ -7,6 +7,7 @@ OpenAPI spec, so the two never drift apart.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, TypeVar
 
 from aiohttp import web
@@ -125,10 +126,27 @@ class SpatialQuery(QueryModel):
         return self
 
 
+def query_pairs(request: web.Request) -> Iterable[tuple[str, str]]:
+    """The query's (name, value) pairs, decoded exactly as ``request.query`` decodes them.
+
+    Without percent-escapes, decoding is yarl's own split (``+`` is a space), done here without
+    building the MultiDict that ``request.query`` keeps: a few microseconds on every request.
+    """
+    raw = request.rel_url.raw_query_string
+    if "%" in raw:
+        return request.query.items()
+    pairs = []
+    for pair in raw.replace("+", " ").split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
     """Validate the query string against ``model``; InvalidParameter names the first bad one."""
     raw: dict[str, str] = {}
-    for key, value in request.query.items():
+    for key, value in query_pairs(request):
         if key in raw:
             raise InvalidParameter(f"parameter '{key}' is given more than once", param=key)
         raw[key] = value

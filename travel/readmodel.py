@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from travel.bus import ChangeBus
 from travel.errors import ServiceUnavailable
@@ -21,6 +21,7 @@ from travel.models import Kind, Record
 from travel.store.base import Change, ChangeOp, Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Time series and private records are not mirrored in memory.
 MIRRORED_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k not in (Kind.READING, Kind.SUBSCRIPTION))
@@ -34,9 +35,9 @@ class KindView:
     def __init__(self, kind: Kind) -> None:
         self.kind = kind
         self.records: dict[str, Record] = {}
-        self.derived: dict[str, dict[Callable[[Record], Any], Any]] = {}
         self.generation = 0
         self._index: GeoIndex | None = None
+        self._derived: dict[Callable[[Record], Any], dict[str, Any]] = {}
 
     def put(self, record: Record) -> bool:
         """Apply a record version if it is newer than the one held; True when it changed."""
@@ -44,7 +45,8 @@ class KindView:
         if current is not None and current.version >= record.version:
             return False
         self.records[record.id] = record
-        self.derived.pop(record.id, None)
+        for values in self._derived.values():
+            values.pop(record.id, None)
         self.generation += 1
         self._index = None
         return True
@@ -58,14 +60,26 @@ class KindView:
             self._index = index
         return index
 
-    def cached(self, record: Record, build: Callable[[Record], Any]) -> Any:
+    def derived(self, build: Callable[[Record], T], ids: Iterable[str] = ()) -> dict[str, T]:
+        """The memo of ``build``: its value per record id, filled for ``ids`` and any asked before.
+
+        One table per builder, so a request looks a builder up once and then pays one ``dict.get``
+        per record; an entry is dropped when its record changes (and refilled when asked again).
+        """
+        values = self._derived.get(build)
+        if values is None:
+            values = self._derived[build] = {}
+        for i in ids:
+            if i not in values:
+                values[i] = build(self.records[i])
+        return values
+
+    def cached(self, record: Record, build: Callable[[Record], T]) -> T:
         """``build(record)`` memoized (per builder) until the record changes."""
-        per_record = self.derived.get(record.id)
-        if per_record is None:
-            per_record = self.derived[record.id] = {}
-        value = per_record.get(build)
+        values = self.derived(build)
+        value = values.get(record.id)
         if value is None:
-            value = per_record[build] = build(record)
+            value = values[record.id] = build(record)
         return value
 
     def __len__(self) -> int:

@@ -1,22 +1,22 @@
-"""Selecting records from a read-model view: a spatial predicate, attribute predicates, order, limit."""
+"""Selecting records from a read-model view: a spatial predicate, attribute predicates, order, limit.
+
+Selection works on record ids, which the geo index already holds: a proximity query without
+attribute filters never touches the records themselves, and what serves the answer (e.g. cached
+GeoJSON) is looked up by id too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from travel.models import Record
 from travel.readmodel import KindView
 from travel.store.base import BBox
 
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A selected record and, for proximity queries, its distance in metres."""
-
-    record: Record
-    distance_m: float | None = None
+# A selected record's id and, for proximity queries, its distance in metres. A plain tuple: a
+# request makes one per result, and a frozen dataclass costs ~20 times as much to create.
+Hit = tuple[str, float | None]
 
 
 def select(
@@ -27,7 +27,7 @@ def select(
     keep: Callable[[Record], bool] | None = None,
     order: Callable[[Record], Any] | None = None,
     limit: int | None = None,
-) -> list[Hit]:
+) -> Sequence[Hit]:
     """Records of ``view`` matching the spatial predicate and ``keep`` (None: every record).
 
     ``near`` = (lon, lat, radius_m): results nearest first with distances; otherwise ``order``
@@ -37,37 +37,28 @@ def select(
     if near is not None:
         return _nearest(records, view.index.within(*near), keep, limit)
     if bbox is not None:
-        found = view.index.in_bbox(bbox.west, bbox.south, bbox.east, bbox.north)
-        candidates: Iterable[Record] = [records[i] for i in found]
+        candidates: Iterable[str] = view.index.in_bbox(bbox.west, bbox.south, bbox.east, bbox.north)
     else:
-        candidates = records.values()
-    matched = list(candidates) if keep is None else [r for r in candidates if keep(r)]
+        candidates = records
+    matched = list(candidates) if keep is None else [i for i in candidates if keep(records[i])]
     if order is None:
-        matched.sort(key=_record_id)
+        matched.sort()
     else:
-        cached = view.cached
-        matched.sort(key=lambda r: cached(r, order))
-    if limit is not None:
-        matched = matched[:limit]
-    return [Hit(r) for r in matched]
+        matched.sort(key=view.derived(order, matched).__getitem__)
+    return [(i, None) for i in matched[:limit]]
 
 
 def _nearest(
     records: dict[str, Record], found: list[tuple[str, float]], keep: Callable[[Record], bool] | None,
     limit: int | None,
-) -> list[Hit]:
+) -> list[tuple[str, float]]:
     """Hits in ``found``'s (distance) order, stopping at ``limit``."""
     if keep is None:
-        return [Hit(records[i], d) for i, d in found[:limit]]
+        return found[:limit]
     hits = []
     for i, d in found:
-        record = records[i]
-        if keep(record):
-            hits.append(Hit(record, d))
+        if keep(records[i]):
+            hits.append((i, d))
             if len(hits) == limit:
                 break
     return hits
-
-
-def _record_id(record: Record) -> str:
-    return record.id

@@ -21,12 +21,15 @@ Q = TypeVar("Q", bound=SpatialQuery)
 
 # Distinguishes this process's generations from another's (or a restarted one's) in ETags.
 BOOT_TAG = secrets.token_hex(4)
+GEOJSON = "application/geo+json"
 
 
 def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> str:
-    """A weak ETag from the view's generation, the query and which sources are stale."""
-    query = zlib.crc32(request.query_string.encode() + ",".join(sorted(stale)).encode())
-    return f'W/"{BOOT_TAG}-{view.generation}-{query:08x}"'
+    """A weak ETag from the view's generation, the query as sent and which sources are stale."""
+    query = request.rel_url.raw_query_string.encode()
+    if stale:
+        query += b"|" + ",".join(sorted(stale)).encode()
+    return f'W/"{BOOT_TAG}-{view.generation}-{zlib.crc32(query):08x}"'
 
 
 def not_modified(request: web.Request, etag: str) -> bool:
@@ -37,18 +40,18 @@ def not_modified(request: web.Request, etag: str) -> bool:
     return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
 
 
+def _validators(etag: str, max_age: int) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+
+
 def geojson_response(body: bytes, etag: str, max_age: int) -> web.Response:
     """A cacheable GeoJSON response."""
-    return web.Response(
-        body=body,
-        content_type="application/geo+json",
-        headers={"ETag": etag, "Cache-Control": f"public, max-age={max_age}"},
-    )
+    return web.Response(body=body, headers={"Content-Type": GEOJSON, **_validators(etag, max_age)})
 
 
 def not_modified_response(etag: str, max_age: int) -> web.Response:
     """304 with the validators repeated."""
-    return web.Response(status=304, headers={"ETag": etag, "Cache-Control": f"public, max-age={max_age}"})
+    return web.Response(status=304, headers=_validators(etag, max_age))
 
 
 async def list_features(
@@ -71,7 +74,7 @@ async def list_features(
     meta: dict[str, Any] = {"count": len(hits), "limit": q.limit}
     if stale:
         # Data of a source that stopped answering is still served, said to be that old.
-        shown = {h.record.source for h in hits}
+        shown = {view.records[i].source for i, _ in hits}
         meta["stale_sources"] = {source: age for source, age in stale.items() if source in shown}
     body = feature_collection(view, hits, q.crs, meta)
     return geojson_response(body, etag, max_age)
@@ -91,6 +94,6 @@ async def feature_with_history(request: web.Request, kind: Kind, label: str, max
     versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
     return web.Response(
         body=feature(view, current, q.crs, extra={"history": versions}),
-        content_type="application/geo+json",
+        content_type=GEOJSON,
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )
