@@ -129,7 +129,7 @@ FORMATS: dict[str, tuple[Callable[[int], bytes], Callable[[bytes], object], int 
 }
 
 
-def best_rate(run: Callable[[], object], n: int, repeat: int = 3) -> tuple[float, float]:
+def best_rate(run: Callable[[], object], n: int, repeat: int = 5) -> tuple[float, float]:
     """Records per second of the best of ``repeat`` runs, by the wall clock and by CPU time.
 
     On a shared machine the wall clock also counts the time the process waited for a core; the
