@@ -64,9 +64,11 @@ def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
 @web.middleware
 async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """CORS for portal pages embedding the API: answer preflights, tag responses."""
-    origins = request.app[SETTINGS].cors_origins
     origin = request.headers.get("Origin")
-    allowed = origin if origin and (origin in origins or "*" in origins) else None
+    if not origin:  # not a browser's cross-origin request: nothing to answer or tag
+        return await handler(request)
+    origins = request.app[SETTINGS].cors_origins
+    allowed = origin if origin in origins or "*" in origins else None
     if request.method == "OPTIONS" and allowed and "Access-Control-Request-Method" in request.headers:
         response: web.StreamResponse = web.Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = CORS_METHODS

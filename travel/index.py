@@ -1,22 +1,21 @@
-"""An immutable geo index over one kind's records: a point grid, an STRtree for the rest, rebuilt and swapped.
+"""An immutable geo index over one kind's records: banded points, an STRtree for the rest, rebuilt and swapped.
 
 Readers never see a half-built index: a change builds a new ``GeoIndex`` and replaces one reference.
 Candidates are found in degrees; distances are then measured in metres (``travel.spatial``).
 
 Most records are points (POIs, most events). They are kept in latitude bands, each sorted by
-longitude, so a box query is two bisections per band and a slice: a few microseconds, where an
-STRtree query costs a shapely box, numpy calls and array conversions, several times more for the
-handful of results an API query has. Lines and polygons stay in an STRtree, only queried when there
+longitude, so a box query is two bisections per band and a slice, and a radius query measures only
+that slice; both run as one compiled call (``travel.index_kernels``), about a microsecond, where an
+STRtree query costs a shapely box, numpy calls and array conversions, and the same loop in Python a
+few hundred nanoseconds per point. Lines and polygons stay in an STRtree, only queried when there
 are any.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from math import asin, sin, sqrt
 from operator import itemgetter
 
 import numpy as np
@@ -26,75 +25,71 @@ from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from travel.spatial import (
-    EARTH_RADIUS_M,
-    degree_box,
-    distance_between_m,
-    distance_m,
-    haversine_many,
-    metres_to_degrees,
-)
+from travel import index_kernels
+from travel.spatial import degree_box, distance_between_m, distance_m, metres_to_degrees
 
 MAX_SEARCH_M = 3_000_000.0
-VECTOR_FROM = 256  # candidates in a band above which numpy's per-call overhead pays off
 BAND_DEG = 0.1  # latitude band height: a 10 km query reads 2–3 bands
-_RAD = math.pi / 180.0  # what math.radians multiplies by
-_DIAMETER_M = 2 * EARTH_RADIUS_M
-
-Located = tuple[int, float, float]  # (position in the index, lon, lat) of a point
-Placed = tuple[float, float, float, float, int]  # (lon, lat, lat in radians, its cosine, position) of a point
-_second = itemgetter(1)  # the metres of an (id, metres) pair, the lon of a Located
+_second = itemgetter(1)  # the metres of an (id, metres) pair
 
 
 @dataclass(frozen=True, slots=True)
-class Band:
-    """The points of one latitude band, sorted by longitude.
+class PointLayout:
+    """The index's points in band order, each band sorted by longitude: the kernels' columns.
 
-    Laid out for memory locality as much as for operation count, since a query's cost is largely
-    cache misses on scattered Python objects: the floats of ``lons`` (what bisection reads) were
-    allocated in longitude order, so they are neighbours in memory, and each point's numbers sit in
-    one tuple of ``points`` next to its neighbours'. The per-point half of the haversine formula
-    (latitude in radians, its cosine) is computed once here; the numpy columns serve slices too
-    long for a Python loop.
+    Band ``first_band + k`` holds rows ``starts[k]:starts[k + 1]``; ``halves`` holds each point's
+    latitude in radians and its cosine, the per-point half of the haversine formula, computed once
+    (by ``math``, as ``haversine_m`` computes them); ``at`` maps a row to its index position.
     """
 
-    lons: list[float]
-    points: list[Placed]
-    lons_np: NDArray[np.float64]
-    lats_np: NDArray[np.float64]
+    lons: NDArray[np.float64]
+    lats: NDArray[np.float64]
+    halves: NDArray[np.float64]
+    starts: NDArray[np.int64]
+    first_band: int
+    at: list[int]
 
     @classmethod
-    def of(cls, located: list[Located]) -> Band:
-        """The band of ``located`` points (any order)."""
-        located = sorted(located, key=_second)
-        lons_np = np.array([p[1] for p in located], dtype=float)
-        lats_np = np.array([p[2] for p in located], dtype=float)
-        lons, lats = lons_np.tolist(), lats_np.tolist()  # fresh floats, allocated in order
-        phis = [math.radians(y) for y in lats]
-        cosines = [math.cos(p) for p in phis]
-        return cls(lons, list(zip(lons, lats, phis, cosines, [p[0] for p in located], strict=True)), lons_np, lats_np)
+    def of(cls, positions: list[int], lons: list[float], lats: list[float]) -> PointLayout:
+        """The layout of points given as columns (index position, lon, lat)."""
+        lon_np, lat_np = np.array(lons, dtype=float), np.array(lats, dtype=float)
+        bands = np.floor(lat_np / BAND_DEG).astype(np.int64)  # math.floor(lat / BAND_DEG), exactly
+        order = np.lexsort((lon_np, bands))
+        bands = bands[order]
+        first = int(bands[0]) if len(bands) else 0
+        last = int(bands[-1]) if len(bands) else -1
+        starts = np.searchsorted(bands, np.arange(first, last + 2), "left").astype(np.int64)
+        lats_sorted = lat_np[order]
+        phis = [math.radians(y) for y in lats_sorted.tolist()]
+        halves = np.array([phis, [math.cos(p) for p in phis]], dtype=float).reshape(2, len(phis))
+        at = np.array(positions, dtype=np.int64)[order].tolist()
+        return cls(np.ascontiguousarray(lon_np[order]), np.ascontiguousarray(lats_sorted), halves, starts, first, at)
 
-    def within_many(self, lo: int, hi: int, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
-        """(position, metres) of the points of ``lo:hi`` within ``radius_m`` of (lon, lat), by numpy."""
-        dist = haversine_many(lon, lat, self.lons_np[lo:hi], self.lats_np[lo:hi]).tolist()
-        points = self.points
-        return [(points[lo + k][4], d) for k, d in enumerate(dist) if d <= radius_m]
+    def in_box(self, west: float, south: float, east: float, north: float) -> list[int]:
+        """Index positions of the points inside the box, boundary included, in layout order."""
+        rows = index_kernels.in_box(self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
+                                    west, south, east, north)
+        at = self.at
+        return [at[r] for r in rows.tolist()]
 
-
-def _band(lat: float) -> int:
-    return math.floor(lat / BAND_DEG)
+    def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
+        """(index position, metres) of the points within ``radius_m`` of (lon, lat), nearest first."""
+        rows, metres = index_kernels.within(self.lons, self.lats, self.halves, self.starts, self.first_band,
+                                            BAND_DEG, lon, lat, radius_m, 2.0)
+        at = self.at
+        return [(at[r], d) for r, d in zip(rows.tolist(), metres.tolist(), strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
 class GeoIndex:
-    """Record ids and geometries by position; points in ``bands``, other geometries in ``shapes``.
+    """Record ids and geometries by position; points in ``points``, other geometries in ``shapes``.
 
     ``shape_at[j]`` is the position of the ``j``-th geometry of the ``shapes`` tree.
     """
 
     ids: list[str]
     geoms: NDArray[np.object_]
-    bands: dict[int, Band]
+    points: PointLayout
     shapes: STRtree | None
     shape_at: NDArray[np.intp]
 
@@ -103,40 +98,20 @@ class GeoIndex:
         """Index (id, geometry) pairs."""
         pairs = list(items)
         geoms = np.array([g for _, g in pairs], dtype=object)
-        by_band: dict[int, list[Located]] = {}
+        at: list[int] = []
+        lons: list[float] = []
+        lats: list[float] = []
         shape_at = []
         for i, (_, g) in enumerate(pairs):
             if isinstance(g, Point) and not g.is_empty:
-                by_band.setdefault(_band(g.y), []).append((i, g.x, g.y))
+                at.append(i)
+                lons.append(g.x)
+                lats.append(g.y)
             else:
                 shape_at.append(i)
-        bands = {key: Band.of(points) for key, points in by_band.items()}
         positions = np.array(shape_at, dtype=np.intp)
         shapes = STRtree(geoms[positions]) if shape_at else None
-        return cls([i for i, _ in pairs], geoms, bands, shapes, positions)
-
-    def _keys(self, south: float, north: float) -> Iterable[int]:
-        """Keys of the bands a box from ``south`` to ``north`` may meet."""
-        low, high = _band(south), _band(north)
-        if high - low >= len(self.bands):  # a huge box: visit occupied bands instead
-            return [k for k in self.bands if low <= k <= high]
-        return range(low, high + 1)
-
-    def _points_in(self, west: float, south: float, east: float, north: float) -> list[int]:
-        """Positions of the points inside the box, boundary included (as ``intersects`` counts it)."""
-        low, high = _band(south), _band(north)
-        bands = self.bands
-        found: list[int] = []
-        for key in self._keys(south, north):
-            band = bands.get(key)
-            if band is None:
-                continue
-            points = band.points[bisect_left(band.lons, west):bisect_right(band.lons, east)]
-            if low < key < high:  # an inner band lies wholly inside the box
-                found += [p[4] for p in points]
-            else:
-                found += [p[4] for p in points if south <= p[1] <= north]
-        return found
+        return cls([i for i, _ in pairs], geoms, PointLayout.of(at, lons, lats), shapes, positions)
 
     def _shapes_near(self, area: BaseGeometry, predicate: str | None = None) -> list[int]:
         """Positions of non-point geometries meeting ``area`` (by envelope without ``predicate``)."""
@@ -146,7 +121,7 @@ class GeoIndex:
 
     def in_bbox(self, west: float, south: float, east: float, north: float) -> list[str]:
         """Ids of geometries intersecting the box, in index order."""
-        found = self._points_in(west, south, east, north)
+        found = self.points.in_box(west, south, east, north)
         if self.shapes is not None:
             found += self._shapes_near(shapely.box(west, south, east, north), "intersects")
         found.sort()
@@ -154,36 +129,14 @@ class GeoIndex:
         return [ids[i] for i in found]
 
     def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
-        """(id, metres) within ``radius_m`` of the point, nearest first.
-
-        The inner loop is ``haversine_m`` unrolled over each point's precomputed half (same
-        operations in the same order, so the same metres to the last bit) without a call per point;
-        points outside the latitudes of the circle's box are skipped unmeasured.
-        """
-        box = west, south, east, north = degree_box(lon, lat, radius_m)
-        p1 = math.radians(lat)
-        cos_p1 = math.cos(p1)
-        bands = self.bands
-        found: list[tuple[int, float]] = []
-        for key in self._keys(south, north):
-            band = bands.get(key)
-            if band is None:
-                continue
-            lo, hi = bisect_left(band.lons, west), bisect_right(band.lons, east)
-            if hi - lo > VECTOR_FROM:
-                found += band.within_many(lo, hi, lon, lat, radius_m)
-                continue
-            for lon2, lat2, phi2, cos2, at in band.points[lo:hi]:
-                if south <= lat2 <= north:
-                    h = sin((phi2 - p1) / 2) ** 2 + cos_p1 * cos2 * sin((lon2 - lon) * _RAD / 2) ** 2
-                    d = _DIAMETER_M * asin(sqrt(h) if h < 1.0 else 1.0)
-                    if d <= radius_m:
-                        found.append((at, d))
+        """(id, metres) within ``radius_m`` of the point, nearest first."""
+        found = self.points.within(lon, lat, radius_m)
         if self.shapes is not None:
             geoms = self.geoms
-            near = ((i, distance_m(geoms[i], lon, lat)) for i in self._shapes_near(shapely.box(*box)))
+            shapes = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
+            near = ((i, distance_m(geoms[i], lon, lat)) for i in shapes)
             found += [(i, d) for i, d in near if d <= radius_m]
-        found.sort(key=_second)
+            found.sort(key=_second)  # stable: points (already in order) before shapes at equal metres
         ids = self.ids
         return [(ids[i], d) for i, d in found]
 
@@ -201,7 +154,7 @@ class GeoIndex:
         """(id, metres) within ``within_m`` of a lon/lat line, nearest first."""
         centre = line.centroid
         area = shapely.buffer(line, metres_to_degrees(within_m, centre.y))
-        candidates = self._points_in(*area.bounds) + self._shapes_near(area)
+        candidates = self.points.in_box(*area.bounds) + self._shapes_near(area)
         hits = []
         for i in candidates:
             d = distance_between_m(self.geoms[i], line)

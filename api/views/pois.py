@@ -25,10 +25,10 @@ class PoisQuery(SpatialQuery):
 
 def _keep(q: PoisQuery) -> Callable[[Record], bool] | None:
     """The attribute filters of ``q`` as one predicate (None without any: nothing to call per record)."""
+    if not q.kind and not q.open_status and q.road is None and not q.q:
+        return None
     kinds, statuses, road = frozenset(q.kind), frozenset(q.open_status), q.road
     text = q.q.casefold() if q.q else None
-    if not kinds and not statuses and road is None and text is None:
-        return None
 
     def keep(record: Record) -> bool:
         assert isinstance(record, Poi)
