@@ -132,3 +132,22 @@ def test_a_sources_file_is_checked_entry_by_entry(tmp_path: Path) -> None:
         good.write_text(body, encoding="utf-8")
         with pytest.raises(InvalidRecord, match=words):
             load_sources(good)
+
+
+async def test_polls_of_one_source_never_overlap(aiohttp_client, tmp_path: Path) -> None:  # noqa: ANN001
+    simulator = Simulator()
+    await simulator.start()
+    try:
+        app = create_app(Settings(data_dir=tmp_path, load_geodata=False))
+        config = simulator.sources(poll_interval_s=60)[0].model_copy(update={"timeout_s": 0.3})
+        app[FEEDS].sources.extend([config])
+        await aiohttp_client(app)
+        await wait_ready(app)
+        simulator.faults["/cap/henan.xml"] = Fault.HANG
+        scheduler = app[FEEDS].scheduler
+        started = asyncio.get_running_loop().time()
+        outcomes = await asyncio.gather(*(scheduler.poll_now(config.id) for _ in range(3)))
+        assert outcomes == ["fetch_error"] * 3
+        assert asyncio.get_running_loop().time() - started >= 3 * 0.3 * 0.95  # one after another, not at once
+    finally:
+        await simulator.stop()

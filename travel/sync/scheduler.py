@@ -1,7 +1,8 @@
 """Polling every configured source on its own interval, with apscheduler.
 
 Per source: one job on an interval trigger with jitter (so sources configured alike do not poll in
-lock-step); ``max_instances=1`` keeps one poll at a time; a poll is bounded by the source's timeout,
+lock-step); one poll at a time per source, scheduled or asked for (a per-source lock: a manual poll
+waits for a scheduled one in flight, so their outcomes cannot cross); a poll is bounded by the source's timeout,
 so a hanging source delays only itself. After failures the next poll waits exponentially longer
 (interval × 2ⁿ, capped at ``max_backoff_s``). Each poll first takes or renews the source's lease, so
 with several processes exactly one of them polls a source. A periodic check flags stale sources in
@@ -10,6 +11,7 @@ the log once, when they become stale and when they recover.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -53,6 +55,7 @@ class FeedScheduler:
         self.sources, self.ingestor, self.health, self.leases = sources, ingestor, health, leases
         self._validators: dict[str, Validators] = {}
         self._stale: set[str] = set()
+        self._polling: dict[str, asyncio.Lock] = {}
         self._on_poll = on_poll or (lambda source, outcome: None)
         self._session: aiohttp.ClientSession | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -81,7 +84,11 @@ class FeedScheduler:
             await self._session.close()
 
     async def poll_now(self, source_id: str) -> str:
-        """Poll one source once; the outcome word is returned (and counted)."""
+        """Poll one source once, after any poll of it in flight; the outcome word is returned (and counted)."""
+        async with self._polling.setdefault(source_id, asyncio.Lock()):
+            return await self._poll(source_id)
+
+    async def _poll(self, source_id: str) -> str:
         config = self.sources.get(source_id)
         assert config is not None and self._session is not None
         if not await self.leases.hold(source_id, lease_ttl_s(config)):
