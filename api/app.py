@@ -12,7 +12,7 @@ from aiohttp import web
 
 from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
-from api.middlewares import cors_middleware, observe_middleware
+from api.middlewares import edge_middleware
 from api.routes import setup_routes
 from travel.bus import ChangeBus, make_bus
 from travel.errors import ServiceUnavailable
@@ -130,15 +130,16 @@ def _sources(settings: Settings) -> Sources:
 
 def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
     """The aiohttp application for ``settings`` (store and bus may be injected by tests)."""
+    metrics = Metrics()
     app = web.Application(
-        middlewares=[cors_middleware, observe_middleware],
+        middlewares=[edge_middleware(metrics, settings.cors_origins)],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[BUS] = bus if bus is not None else make_bus(settings.redis_url, settings.redis_stream)
     app[READ_MODEL] = ReadModel()
-    app[METRICS] = Metrics()
+    app[METRICS] = metrics
     app[METRICS].watch_records(app[READ_MODEL].counts)
     app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings), app[METRICS].count_poll)
     app[METRICS].watch_sources(app[FEEDS].stale_ages)

@@ -1,14 +1,18 @@
-"""Cross-cutting request handling: errors as problem+json with metrics, and CORS."""
+"""Cross-cutting request handling in one middleware: CORS, errors as problem+json, metrics.
+
+One layer rather than three: aiohttp wraps each middleware around every request, a call each.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
-from api.keys import METRICS, SETTINGS
+from api.metrics import Metrics
 from api.problems import problem
 from travel.errors import ServiceUnavailable, TravelError
 
@@ -25,34 +29,39 @@ def _route_name(request: web.Request) -> str:
     return info.canonical if info is not None else "unmatched"
 
 
-@web.middleware
-async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn errors into RFC 9457 problems, then count and time the request by route template.
+def edge_middleware(metrics: Metrics, cors_origins: Iterable[str]) -> Middleware:
+    """The app's one middleware, bound to its metrics and CORS origins (no app lookups per request).
 
-    One middleware rather than two: each layer costs a call on every request.
+    CORS preflights are answered; other requests are handled, errors becoming RFC 9457 problems,
+    counted and timed by route template, and tagged when an allowed origin sent them. Preflights are
+    not counted as requests; redirects (HTTP exceptions below 400) are counted and passed on untagged.
     """
-    start = time.perf_counter()
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            _observe(request, exc.status, start)
-            raise
-        response = _http_problem(request, exc)
-    except TravelError as err:
-        headers = {"Retry-After": str(err.retry_after_s)} if isinstance(err, ServiceUnavailable) else None
-        response = problem(err.status, err.title, err.detail, instance=request.path, headers=headers,
-                           param=err.param, **err.extensions)
-    except Exception:
-        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
-        response = problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
-                           instance=request.path)
-    _observe(request, response.status, start)
-    return response
+    cors = _Cors(frozenset(cors_origins))
 
+    @web.middleware
+    async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        allowed = cors.allowed(origin) if origin else None
+        if allowed and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return cors.tag(cors.preflight(), allowed)
+        start = time.perf_counter()
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                metrics.observe(request.method, _route_name(request), exc.status, time.perf_counter() - start)
+                raise
+            response = _http_problem(request, exc)
+        except TravelError as err:
+            response = _travel_problem(request, err)
+        except Exception:
+            log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+            response = problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
+                               instance=request.path)
+        metrics.observe(request.method, _route_name(request), response.status, time.perf_counter() - start)
+        return cors.tag(response, allowed) if allowed else response
 
-def _observe(request: web.Request, status: int, start: float) -> None:
-    request.app[METRICS].observe(request.method, _route_name(request), status, time.perf_counter() - start)
+    return edge
 
 
 def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -61,24 +70,36 @@ def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
     return problem(exc.status, exc.reason, detail, instance=request.path, headers=headers)
 
 
-@web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """CORS for portal pages embedding the API: answer preflights, tag responses."""
-    origin = request.headers.get("Origin")
-    if not origin:  # not a browser's cross-origin request: nothing to answer or tag
-        return await handler(request)
-    origins = request.app[SETTINGS].cors_origins
-    allowed = origin if origin in origins or "*" in origins else None
-    if request.method == "OPTIONS" and allowed and "Access-Control-Request-Method" in request.headers:
-        response: web.StreamResponse = web.Response(status=204)
+def _travel_problem(request: web.Request, err: TravelError) -> web.Response:
+    headers = {"Retry-After": str(err.retry_after_s)} if isinstance(err, ServiceUnavailable) else None
+    return problem(err.status, err.title, err.detail, instance=request.path, headers=headers,
+                   param=err.param, **err.extensions)
+
+
+class _Cors:
+    """CORS for portal pages embedding the API: which origins may, and the headers that say so."""
+
+    def __init__(self, origins: frozenset[str]) -> None:
+        self.origins = origins
+        self.wildcard = "*" in origins
+
+    def allowed(self, origin: str) -> str | None:
+        """``origin`` if it may embed the API, else None."""
+        return origin if self.wildcard or origin in self.origins else None
+
+    @staticmethod
+    def preflight() -> web.StreamResponse:
+        """The answer to an allowed preflight (before tagging)."""
+        response = web.Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = "86400"
-    else:
-        response = await handler(request)
-    if allowed:
-        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else allowed
+        return response
+
+    def tag(self, response: web.StreamResponse, allowed: str) -> web.StreamResponse:
+        """``response`` with the CORS headers for ``allowed``."""
+        response.headers["Access-Control-Allow-Origin"] = "*" if self.wildcard else allowed
         response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
-        if "*" not in origins:
+        if not self.wildcard:
             response.headers["Vary"] = "Origin"
-    return response
+        return response

@@ -72,19 +72,19 @@ class PointLayout:
         at = self.at
         return [at[r] for r in rows.tolist()]
 
-    def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[int, float]]:
-        """(index position, metres) of the points within ``radius_m`` of (lon, lat), nearest first."""
+    def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
+        """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
         rows, metres = index_kernels.within(self.lons, self.lats, self.halves, self.starts, self.first_band,
                                             BAND_DEG, lon, lat, radius_m, 2.0)
-        at = self.at
-        return [(at[r], d) for r, d in zip(rows.tolist(), metres.tolist(), strict=True)]
+        return rows.tolist(), metres.tolist()
 
 
 @dataclass(frozen=True, slots=True)
 class GeoIndex:
     """Record ids and geometries by position; points in ``points``, other geometries in ``shapes``.
 
-    ``shape_at[j]`` is the position of the ``j``-th geometry of the ``shapes`` tree.
+    ``shape_at[j]`` is the position of the ``j``-th geometry of the ``shapes`` tree; ``point_ids[r]``
+    the id of the point in layout row ``r``, so a radius query maps rows to ids in one step.
     """
 
     ids: list[str]
@@ -92,6 +92,7 @@ class GeoIndex:
     points: PointLayout
     shapes: STRtree | None
     shape_at: NDArray[np.intp]
+    point_ids: list[str]
 
     @classmethod
     def build(cls, items: Iterable[tuple[str, BaseGeometry]]) -> GeoIndex:
@@ -111,7 +112,9 @@ class GeoIndex:
                 shape_at.append(i)
         positions = np.array(shape_at, dtype=np.intp)
         shapes = STRtree(geoms[positions]) if shape_at else None
-        return cls([i for i, _ in pairs], geoms, PointLayout.of(at, lons, lats), shapes, positions)
+        ids = [i for i, _ in pairs]
+        points = PointLayout.of(at, lons, lats)
+        return cls(ids, geoms, points, shapes, positions, [ids[p] for p in points.at])
 
     def _shapes_near(self, area: BaseGeometry, predicate: str | None = None) -> list[int]:
         """Positions of non-point geometries meeting ``area`` (by envelope without ``predicate``)."""
@@ -130,15 +133,16 @@ class GeoIndex:
 
     def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
         """(id, metres) within ``radius_m`` of the point, nearest first."""
-        found = self.points.within(lon, lat, radius_m)
+        rows, metres = self.points.within(lon, lat, radius_m)
+        point_ids = self.point_ids
+        found = [(point_ids[r], d) for r, d in zip(rows, metres, strict=True)]
         if self.shapes is not None:
-            geoms = self.geoms
+            geoms, ids = self.geoms, self.ids
             shapes = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
             near = ((i, distance_m(geoms[i], lon, lat)) for i in shapes)
-            found += [(i, d) for i, d in near if d <= radius_m]
+            found += [(ids[i], d) for i, d in near if d <= radius_m]
             found.sort(key=_second)  # stable: points (already in order) before shapes at equal metres
-        ids = self.ids
-        return [(ids[i], d) for i, d in found]
+        return found
 
     def nearest(self, lon: float, lat: float, k: int, max_m: float | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest (id, metres), searching outwards until certain."""

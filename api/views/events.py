@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from aiohttp import web
 from pydantic import AwareDatetime, Field
@@ -12,6 +13,7 @@ from api.views.lists import feature_with_history, list_features
 from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
 
 MAX_AGE_S = 10
+_in_force = attrgetter("active")
 
 
 class EventsQuery(SpatialQuery):
@@ -25,11 +27,20 @@ class EventsQuery(SpatialQuery):
     source: str | None = Field(default=None, pattern=SOURCE_PATTERN)
 
 
-def _keep(q: EventsQuery) -> Callable[[Record], bool]:
-    """The attribute filters of ``q`` as one predicate (reading only closure locals, once per record)."""
+def _keep(q: EventsQuery) -> Callable[[Record], bool] | None:
+    """The attribute filters of ``q`` as one predicate (reading only closure locals, once per record).
+
+    Without filters but the default ``active=true`` (most queries), the predicate is a compiled
+    attribute read; with none at all, there is nothing to call.
+    """
     types, severities = frozenset(q.type), frozenset(q.severity)
     active = None if q.active == "all" else q.active == "true"
     road, source, since = q.road, q.source, q.since
+    if not types and not severities and road is None and source is None and since is None:
+        if active is None:
+            return None
+        if active:
+            return _in_force
 
     def keep(record: Record) -> bool:
         assert isinstance(record, RoadEvent)

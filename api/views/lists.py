@@ -64,8 +64,9 @@ async def list_features(
 ) -> web.Response:
     """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit."""
     q = parse_query(request, query_model)
-    view = request.app[READ_MODEL].view(kind)
-    stale = request.app[FEEDS].stale_ages()
+    app = request.app
+    view = app[READ_MODEL].view(kind)
+    stale = app[FEEDS].stale_ages()
     etag = list_etag(view, request, stale)
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)

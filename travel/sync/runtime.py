@@ -41,7 +41,12 @@ class Feeds:
         await self.replays.close()
 
     def stale_ages(self) -> dict[str, float]:
-        """Age in seconds of the last good data of every stale source (this process's latest view)."""
+        """Age in seconds of the last good data of every stale source (this process's latest view).
+
+        Every list request asks: without sources there is nothing to judge, not even the clock.
+        """
+        if not self.sources:
+            return {}
         now = utcnow()
         out = {}
         for config in self.sources:
