@@ -11,6 +11,8 @@ Two file formats (see ``geodata/README.md``):
   JSON, ``x_`` columns are ignored.
 
 Files are read one feature (or row) at a time, so a large export never has to fit in memory twice.
+Reading (with the duplicate-id check, which needs the whole file) and validating are separate steps
+(``raw_geojson``/``raw_csv``, then ``build``), so the importer can validate in another process.
 Any bad record raises :class:`travel.errors.InvalidRecord` naming the file, the feature number
 (1-based) or CSV line, and the field.
 """
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple, TypeVar
 
 import shapely.wkt
 from pydantic import ValidationError
@@ -54,6 +56,7 @@ _CHUNK = 1 << 16
 _DECODER = json.JSONDecoder()
 
 When = datetime | str | None
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,19 @@ def check_geojson(
     version: int | None = None,
 ) -> Iterator[Record | InvalidRecord]:
     """Each feature's record or its error, reading on after a bad feature (an unreadable file ends it)."""
+    return _built(raw_geojson(path, kind, source, updated_at=updated_at, version=version))
+
+
+def raw_geojson(
+    path: Path | str,
+    kind: Kind | str,
+    source: str = DEFAULT_SOURCE,
+    *,
+    updated_at: When = None,
+    version: int | None = None,
+) -> Iterator[Raw | InvalidRecord]:
+    """Each feature checked for a unique id but not validated (see ``build``), or its error, in file order."""
     path, kind = Path(path), Kind(kind)
-    cls = RECORD_TYPES[kind]
     defaults = _Defaults(updated_at, version)
     seen: dict[str, int] = {}
     pending: list[tuple[int, Any]] = []
@@ -165,15 +179,48 @@ def check_geojson(
             if not metadata_seen and defaults.updated_at is None:
                 pending.append((key, value))  # metadata may still follow: hold the features back
                 continue
-            yield _attempt(_feature_record, path, cls, key, value, source, defaults, seen)
+            yield _attempt(_feature_head, path, kind, key, value, source, defaults, seen)
         for n, feat in pending:
-            yield _attempt(_feature_record, path, cls, n, feat, source, defaults, seen)
+            yield _attempt(_feature_head, path, kind, n, feat, source, defaults, seen)
     except InvalidRecord as err:
         yield err
 
 
-def _attempt(build: Callable[..., Record], *args: Any) -> Record | InvalidRecord:
-    """The built record, or the error that refused it."""
+class Raw(NamedTuple):
+    """One feature or CSV row that has a unique id, not yet validated into a record.
+
+    It carries all that ``build`` needs and pickles, so another process can validate it while this
+    one reads on (the duplicate-id check needs the whole file and so stays with the reader).
+    """
+
+    fields_of: Callable[[Raw], tuple[dict[str, Any], Any]]  # payload -> (fields, geometry)
+    kind: Kind
+    source: str
+    where: str
+    source_id: str
+    payload: Any  # the GeoJSON Feature or the CSV row
+    defaults: _Defaults
+
+
+def build(raw: Raw) -> Record:
+    """Validate one raw feature or row into its record; errors name the feature or line and the field."""
+    fields, geometry = raw.fields_of(raw)
+    return _build(RECORD_TYPES[raw.kind], raw.where, raw.source, raw.source_id, fields, geometry, raw.defaults)
+
+
+def build_all(items: Iterable[Raw | Record | InvalidRecord]) -> list[Record | InvalidRecord]:
+    """Each raw item validated into its record or error (records and errors pass through), in order."""
+    return [_attempt(build, item) if isinstance(item, Raw) else item for item in items]
+
+
+def _built(items: Iterator[Raw | InvalidRecord]) -> Iterator[Record | InvalidRecord]:
+    """Validate raw items one at a time as they are read."""
+    for item in items:
+        yield _attempt(build, item) if isinstance(item, Raw) else item
+
+
+def _attempt(build: Callable[..., _T], *args: Any) -> _T | InvalidRecord:
+    """What ``build`` made, or the error that refused it."""
     try:
         return build(*args)
     except InvalidRecord as err:
@@ -197,10 +244,10 @@ def _file_defaults(path: Path, kind: Kind, meta: Any, defaults: _Defaults) -> _D
     return _Defaults(meta.get("updated_at", defaults.updated_at), meta.get("version", defaults.version))
 
 
-def _feature_record(
-    path: Path, cls: type[Record], n: int, feat: Any, source: str, defaults: _Defaults, seen: dict[str, int]
-) -> Record:
-    """Validate one Feature into a record."""
+def _feature_head(
+    path: Path, kind: Kind, n: int, feat: Any, source: str, defaults: _Defaults, seen: dict[str, int]
+) -> Raw:
+    """Check that one Feature is a Feature with an id not used before in the file."""
     where = f"{path.name}: feature {n}"
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         raise InvalidRecord(f"{where}: not a GeoJSON Feature", param="type")
@@ -212,12 +259,17 @@ def _feature_record(
     if source_id in seen:
         raise InvalidRecord(f"{where}: duplicate id (first used by feature {seen[source_id]})", param="id")
     seen[source_id] = n
-    props = feat.get("properties")
+    return Raw(_feature_fields, kind, source, where, source_id, feat, defaults)
+
+
+def _feature_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
+    """A Feature's properties and geometry."""
+    props = raw.payload.get("properties")
     if props is None:
         props = {}
     if not isinstance(props, dict):
-        raise InvalidRecord(f"{where}: properties must be an object", param="properties")
-    return _build(cls, where, source, source_id, props, feat.get("geometry"), defaults)
+        raise InvalidRecord(f"{raw.where}: properties must be an object", param="properties")
+    return props, raw.payload.get("geometry")
 
 
 def _build(
@@ -400,8 +452,19 @@ def check_csv(
     version: int | None = None,
 ) -> Iterator[Record | InvalidRecord]:
     """Each row's record or its error, reading on after a bad row (an unreadable file ends it)."""
+    return _built(raw_csv(path, kind, source, updated_at=updated_at, version=version))
+
+
+def raw_csv(
+    path: Path | str,
+    kind: Kind | str,
+    source: str = DEFAULT_SOURCE,
+    *,
+    updated_at: When = None,
+    version: int | None = None,
+) -> Iterator[Raw | InvalidRecord]:
+    """Each row checked for a unique id but not validated (see ``build``), or its error, in file order."""
     path, kind = Path(path), Kind(kind)
-    cls = RECORD_TYPES[kind]
     defaults = _Defaults(updated_at, version)
     seen: dict[str, int] = {}
     try:
@@ -415,14 +478,13 @@ def check_csv(
             yield InvalidRecord(f"{path.name}: line 1: the header has no id column", param="id")
             return
         for row in reader:
-            yield _attempt(_csv_row, path, cls, reader.line_num, row, source, defaults, seen)
+            yield _attempt(_csv_head, path, kind, reader.line_num, row, source, defaults, seen)
 
 
-def _csv_row(
-    path: Path, cls: type[Record], line: int, row: dict[str, Any], source: str, defaults: _Defaults,
-    seen: dict[str, int],
-) -> Record:
-    """Validate one CSV row into a record."""
+def _csv_head(
+    path: Path, kind: Kind, line: int, row: dict[str, Any], source: str, defaults: _Defaults, seen: dict[str, int]
+) -> Raw:
+    """Check that one CSV row has an id not used before in the file."""
     where = f"{path.name}: line {line}"
     source_id = (row.get("id") or "").strip()
     if not source_id:
@@ -431,12 +493,15 @@ def _csv_row(
     if source_id in seen:
         raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
     seen[source_id] = line
+    return Raw(_row_fields, kind, source, where, source_id, row, defaults)
+
+
+def _row_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
+    """A CSV row's cells as fields, and its geometry."""
     try:
-        fields = csv_cells(row, skip=("id", "lon", "lat", "wkt"))
-        geometry = csv_geometry(row)
+        return csv_cells(raw.payload, skip=("id", "lon", "lat", "wkt")), csv_geometry(raw.payload)
     except CellError as err:
-        raise InvalidRecord(f"{where}: {err}", param=err.column) from err
-    return _build(cls, where, source, source_id, fields, geometry, defaults)
+        raise InvalidRecord(f"{raw.where}: {err}", param=err.column) from err
 
 
 class CellError(ValueError):

@@ -170,6 +170,29 @@ def test_spooled_batches_give_back_every_record_and_its_shape(kind: Kind, tmp_pa
             assert copy.geometry is not None and shapely.equals_exact(copy.geometry.shape, original.geometry.shape)
 
 
+@pytest.mark.parametrize("alone_until", [0, 12])
+def test_a_worker_process_validates_chunks_in_file_order(alone_until: int, tmp_path: Path) -> None:
+    path, kind = BUNDLE_DIR / "pois.geojson", Kind.POI
+    defaults = Defaults(updated_at=UPDATED_AT)
+    records = list(checked_records(path, kind, defaults))
+    advanced: list[int] = []
+    with tempfile.TemporaryFile() as spool:
+        count = validate(path, kind, defaults, spool, batch=5, advance=advanced.append, alone_until=alone_until)
+        back = [record for batch in _spooled(spool) for record in batch]
+    assert count == sum(advanced) == len(records) and back == records
+
+
+@pytest.mark.parametrize("case", ["bad", "dup"])
+def test_errors_found_by_the_worker_name_the_feature_in_file_order(case: str, tmp_path: Path) -> None:
+    path, expected = _bad_files(tmp_path)[case]
+    with tempfile.TemporaryFile() as spool, pytest.raises(ImportRefused) as err:
+        validate(path, Kind.POI, Defaults(), spool, batch=2, alone_until=4)
+    with tempfile.TemporaryFile() as spool, pytest.raises(ImportRefused) as same:
+        validate(path, Kind.POI, Defaults(), spool, batch=2)
+    text = "\n".join(err.value.errors)
+    assert err.value.errors == same.value.errors and all(word in text for word in expected), text
+
+
 def test_spooled_chunks_are_regrouped_into_commit_batches() -> None:
     chunks = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
     assert list(_regrouped(iter(chunks), 5)) == [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10]]  # type: ignore[arg-type]

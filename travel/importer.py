@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import json
 import logging
+import multiprocessing
 import pickle
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import shapely
 from rich.progress import ProgressColumn, Task
@@ -58,6 +62,15 @@ BATCH = 5000
 # cache (~1 MiB), so validation and the spool reuse hot memory. Chunks of 5000 cost ~29 µs a record
 # to validate and spool, chunks of 250 ~23 µs.
 SPOOL_CHUNK = 250
+# Items a file must have past which a worker process helps validate (starting one costs ~0.4 s of CPU).
+ALONE_UNTIL = 20_000
+# Spooled chunks handed to the worker at once, ~20 ms of its work: each hand-over waits a few ms for
+# the executor's threads, which need this process's GIL, so single chunks would leave it idle.
+WORKER_CHUNKS = 4
+# Groups of chunks the worker is given at a time; a group read while it has this many is checked here.
+IN_FLIGHT = 3
+# Checked groups held back until an earlier one is done (bounds the memory of an import).
+MAX_PENDING = 8
 # Collector thresholds while importing (see ``_few_collections``); the older generations keep theirs.
 IMPORT_GC_THRESHOLD = 100_000
 # Fields that say when or in which version a record was seen, not what it is.
@@ -97,11 +110,17 @@ def file_defaults(path: Path, updated_at: str | None = None) -> Defaults:
 
 def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
     """Each record of the file, or the error that made it invalid; reading goes on after a bad record."""
+    for item in raw_records(path, kind, defaults):
+        yield loader.build(item) if isinstance(item, loader.Raw) else item
+
+
+def raw_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[loader.Raw | Record | InvalidRecord]:
+    """The file's items as read, in order: raw (to ``loader.build``), already built (OSM) or errors."""
     try:
         if path.suffix.lower() in GEOJSON_SUFFIXES:
-            yield from loader.check_geojson(path, kind, defaults.source, updated_at=defaults.updated_at)
+            yield from loader.raw_geojson(path, kind, defaults.source, updated_at=defaults.updated_at)
         elif path.suffix.lower() == ".csv":
-            yield from loader.check_csv(path, kind, defaults.source, updated_at=defaults.updated_at)
+            yield from loader.raw_csv(path, kind, defaults.source, updated_at=defaults.updated_at)
         elif path.name.lower().endswith(".osm.pbf"):
             yield from _osm(path, kind)
         else:
@@ -123,6 +142,27 @@ def _osm(path: Path, kind: Kind) -> Iterator[Record | InvalidRecord]:
     yield from read_osm(path)
 
 
+class Checked(NamedTuple):
+    """One chunk of a file validated: how many items it had, the valid count, the errors and the spool bytes."""
+
+    items: int
+    valid: int
+    errors: list[str]
+    spooled: bytes  # the valid records as ``_spool`` writes them; empty when the chunk has errors
+
+
+def check_chunk(items: list[loader.Raw | Record | InvalidRecord]) -> Checked:
+    """Validate one chunk and serialise its records as one spooled batch (pure: a worker can run it)."""
+    records: list[Record] = []
+    errors: list[str] = []
+    for item in loader.build_all(items):
+        if isinstance(item, InvalidRecord):
+            errors.append(item.detail)
+        else:
+            records.append(item)
+    return Checked(len(items), len(records), errors, b"" if errors or not records else _spool_bytes(records))
+
+
 def validate(
     path: Path,
     kind: Kind,
@@ -130,36 +170,87 @@ def validate(
     spool: IO[bytes],
     batch: int = SPOOL_CHUNK,
     advance: Advance | None = None,
+    alone_until: int = ALONE_UNTIL,
 ) -> int:
     """Read the whole file once, spooling valid chunks; the record count, or ImportRefused with the errors.
 
     The spool holds the validated records pickled, so the committing pass neither re-reads nor
-    re-validates the file (validation is most of an import's time).
+    re-validates the file (validation is most of an import's time). Past ``alone_until`` items a
+    worker process validates chunks too (see ``_shared``).
     """
     errors: list[str] = []
-    chunk: list[Record] = []
-    count, more = 0, False
-    for item in checked_records(path, kind, defaults):
+    count = 0
+    chunks = _groups(raw_records(path, kind, defaults), batch)
+    for checked in _checked_chunks(chunks, batch, alone_until):
         if advance:
-            advance(1)
-        if isinstance(item, InvalidRecord):
-            if len(errors) < MAX_ERRORS:
-                errors.append(item.detail)
-            else:
-                more = True
-            continue
-        count += 1
-        if errors:
-            continue  # the file is refused: spooling the rest is wasted work
-        chunk.append(item)
-        if len(chunk) >= batch:
-            _spool(chunk, spool)
-            chunk = []
+            advance(checked.items)
+        count += checked.valid
+        errors += checked.errors[:MAX_ERRORS + 1 - len(errors)]
+        if not errors:
+            spool.write(checked.spooled)
     if errors:
-        raise ImportRefused(errors, more)
-    if chunk:
-        _spool(chunk, spool)
+        raise ImportRefused(errors[:MAX_ERRORS], len(errors) > MAX_ERRORS)
     return count
+
+
+def _groups(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    while group := list(itertools.islice(items, size)):
+        yield group
+
+
+def _checked_chunks(chunks: Iterator[list[Any]], batch: int, alone_until: int) -> Iterator[Checked]:
+    """Every chunk checked, in order: by this process alone for the first ``alone_until`` items.
+
+    A small file so does not pay for starting a process; the rest of a larger one is shared with a worker.
+    """
+    for _ in range(-(-alone_until // batch)):
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield check_chunk(chunk)
+    chunk = next(chunks, None)
+    if chunk is None:
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_collect_rarely) as pool:
+        yield from _shared(itertools.chain([chunk], chunks), pool)
+
+
+def _shared(chunks: Iterator[list[Any]], pool: Executor) -> Iterator[Checked]:
+    """Chunks checked by ``pool`` while it keeps up, else by this process, and given back in order.
+
+    This process reads every chunk; a group of chunks it reads while the worker already has
+    ``IN_FLIGHT`` groups (or is still starting) it checks itself, so both cores stay busy whatever
+    else the machine runs. At most ``MAX_PENDING`` groups' results wait for an earlier one.
+    """
+    busy: list[Future[Any]] = [pool.submit(_collect_rarely)]  # done once the worker has started
+    pending: deque[Future[list[Checked]]] = deque()
+    for group in _groups(chunks, WORKER_CHUNKS):
+        while pending and (pending[0].done() or len(pending) >= MAX_PENDING):
+            yield from pending.popleft().result()
+        busy = [f for f in busy if not f.done()]
+        if len(busy) < IN_FLIGHT:
+            # Pickled here, chunk by chunk: the worker then unpickles one chunk at a time (cache-sized)
+            # and the executor's feeder thread has little to do with the GIL.
+            pending.append(pool.submit(_check_pickled, [pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in group]))
+            busy.append(pending[-1])
+        else:
+            pending.append(_done([check_chunk(chunk) for chunk in group]))
+    for future in pending:
+        yield from future.result()
+
+
+def _check_pickled(chunks: list[bytes]) -> list[Checked]:
+    """``check_chunk`` of each pickled chunk (run by the worker)."""
+    return [check_chunk(pickle.loads(chunk)) for chunk in chunks]
+
+
+def _done(result: list[Checked]) -> Future[list[Checked]]:
+    """A future already holding ``result`` (chunks this process checked), to queue with the worker's."""
+    future: Future[list[Checked]] = Future()
+    future.set_result(result)
+    return future
 
 
 class _BatchPickler(pickle.Pickler):
@@ -200,12 +291,12 @@ class _BatchUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _spool(chunk: list[Record], spool: IO[bytes]) -> None:
-    """Append one batch: its shapes as WKB (one vectorized call), then the records pickled without them."""
+def _spool_bytes(chunk: list[Record]) -> bytes:
+    """One spooled batch: its shapes as WKB (one vectorized call), then the records pickled without them."""
     buffer = io.BytesIO()
     pickler = _BatchPickler(buffer)
     pickler.dump(chunk)
-    pickle.dump((shapely.to_wkb(pickler.shapes).tolist(), buffer.getvalue()), spool, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((shapely.to_wkb(pickler.shapes).tolist(), buffer.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[list[Record]]:
@@ -299,11 +390,16 @@ def _few_collections() -> Iterator[None]:
     in cycles, so collecting every ``IMPORT_GC_THRESHOLD`` allocations instead loses nothing.
     """
     thresholds = gc.get_threshold()
-    gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+    _collect_rarely()
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
+
+
+def _collect_rarely() -> None:
+    """Set the youngest generation's threshold to ``IMPORT_GC_THRESHOLD`` (also a worker's initializer)."""
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 async def import_bundle(store: Store, bus: ChangeBus, directory: Path | None = None) -> CommitReport:
