@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,17 +39,27 @@ def test_backoff_grows_exponentially_and_is_capped(failures: int) -> None:
         assert delay == 30 * 2 ** (failures - 1)
 
 
-async def test_a_failing_source_is_polled_later_and_later_then_flagged_stale(
-        aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+@asynccontextmanager
+async def serving_the_simulator(aiohttp_client, tmp_path: Path, poll_interval_s: float,  # noqa: ANN001
+                                **update: object) -> AsyncIterator[tuple[Simulator, TestClient, SourceConfig]]:
+    """The simulator's CAP source (with ``update``) configured in a served app."""
     simulator = Simulator()
     await simulator.start()
     try:
         app = create_app(Settings(data_dir=tmp_path, load_geodata=False))
-        config = simulator.sources(poll_interval_s=2)[0].model_copy(update={"stale_after_s": 1.0})
+        config = simulator.sources(poll_interval_s=poll_interval_s)[0].model_copy(update=update)
         app[FEEDS].sources.extend([config])
         client = await aiohttp_client(app)
         await wait_ready(app)
-        scheduler = app[FEEDS].scheduler
+        yield simulator, client, config
+    finally:
+        await simulator.stop()
+
+
+async def test_a_failing_source_is_polled_later_and_later_then_flagged_stale(
+        aiohttp_client, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    async with serving_the_simulator(aiohttp_client, tmp_path, 2, stale_after_s=1.0) as (simulator, client, config):
+        scheduler = client.server.app[FEEDS].scheduler
         assert await scheduler.poll_now(config.id) == "ok"
         events_before = (await (await client.get("/v1/alerts")).json())["count"]
         assert events_before == 1
@@ -69,8 +82,6 @@ async def test_a_failing_source_is_polled_later_and_later_then_flagged_stale(
         assert f'travel_source_stale_age_seconds{{source="{config.id}"}}' in metrics
         status = (await (await client.get("/v1/sources")).json())
         assert status["stale"] == [config.id] and status["sources"][0]["consecutive_failures"] == 4
-    finally:
-        await simulator.stop()
 
 
 async def test_a_lease_is_held_by_one_process_at_a_time() -> None:
@@ -135,19 +146,10 @@ def test_a_sources_file_is_checked_entry_by_entry(tmp_path: Path) -> None:
 
 
 async def test_polls_of_one_source_never_overlap(aiohttp_client, tmp_path: Path) -> None:  # noqa: ANN001
-    simulator = Simulator()
-    await simulator.start()
-    try:
-        app = create_app(Settings(data_dir=tmp_path, load_geodata=False))
-        config = simulator.sources(poll_interval_s=60)[0].model_copy(update={"timeout_s": 0.3})
-        app[FEEDS].sources.extend([config])
-        await aiohttp_client(app)
-        await wait_ready(app)
+    async with serving_the_simulator(aiohttp_client, tmp_path, 60, timeout_s=0.3) as (simulator, client, config):
         simulator.faults["/cap/henan.xml"] = Fault.HANG
-        scheduler = app[FEEDS].scheduler
+        scheduler = client.server.app[FEEDS].scheduler
         started = asyncio.get_running_loop().time()
         outcomes = await asyncio.gather(*(scheduler.poll_now(config.id) for _ in range(3)))
         assert outcomes == ["fetch_error"] * 3
         assert asyncio.get_running_loop().time() - started >= 3 * 0.3 * 0.95  # one after another, not at once
-    finally:
-        await simulator.stop()
