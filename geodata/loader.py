@@ -138,19 +138,7 @@ def read_geojson(
     version: int | None = None,
 ) -> Iterator[Record]:
     """Records of ``kind`` from a GeoJSON FeatureCollection, one feature at a time; the first error raises."""
-    return _raising(check_geojson(path, kind, source, updated_at=updated_at, version=version))
-
-
-def check_geojson(
-    path: Path | str,
-    kind: Kind | str,
-    source: str = DEFAULT_SOURCE,
-    *,
-    updated_at: When = None,
-    version: int | None = None,
-) -> Iterator[Record | InvalidRecord]:
-    """Each feature's record or its error, reading on after a bad feature (an unreadable file ends it)."""
-    return _built(raw_geojson(path, kind, source, updated_at=updated_at, version=version))
+    return _raising(_built(raw_geojson(path, kind, source, updated_at=updated_at, version=version)))
 
 
 def raw_geojson(
@@ -440,19 +428,7 @@ def read_csv(
     version: int | None = None,
 ) -> Iterator[Record]:
     """Records of ``kind`` from a CSV file with a header row, one row at a time; the first error raises."""
-    return _raising(check_csv(path, kind, source, updated_at=updated_at, version=version))
-
-
-def check_csv(
-    path: Path | str,
-    kind: Kind | str,
-    source: str = DEFAULT_SOURCE,
-    *,
-    updated_at: When = None,
-    version: int | None = None,
-) -> Iterator[Record | InvalidRecord]:
-    """Each row's record or its error, reading on after a bad row (an unreadable file ends it)."""
-    return _built(raw_csv(path, kind, source, updated_at=updated_at, version=version))
+    return _raising(_built(raw_csv(path, kind, source, updated_at=updated_at, version=version)))
 
 
 def raw_csv(
