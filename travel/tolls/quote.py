@@ -370,8 +370,6 @@ def trips_toll(book: TollBook, trips: Sequence[Charges], trip: Trip) -> dict[str
         return {**trip_toll(book, (), trip), "trips": 0}
     tolls = [trip_toll(book, charges, trip) for charges in trips]
     first = tolls[0]
-    if len(tolls) == 1:
-        return {**first, "trips": 1}
     total = {name: sum(t[name] for t in tolls) for name in ("amount_fen", "subtotal_fen", "adjustment_fen")}
     policies = {(p["id"], p["policy"]): p for t in tolls for p in t["policies"]}
     return {
