@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from api.edge import Edge
 from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
-from api.middlewares import edge_middleware
 from api.routes import setup_routes
 from travel.bus import ChangeBus, make_bus
 from travel.errors import ServiceUnavailable
@@ -131,10 +131,7 @@ def _sources(settings: Settings) -> Sources:
 def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
     """The aiohttp application for ``settings`` (store and bus may be injected by tests)."""
     metrics = Metrics()
-    app = web.Application(
-        middlewares=[edge_middleware(metrics, settings.cors_origins)],
-        client_max_size=settings.max_body_bytes,
-    )
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[BUS] = bus if bus is not None else make_bus(settings.redis_url, settings.redis_stream)
@@ -145,5 +142,5 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[METRICS].watch_sources(app[FEEDS].stale_ages)
     app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx, feeds_ctx])
     app.on_shutdown.append(_end_streams)
-    setup_routes(app)
+    setup_routes(app, Edge(metrics, settings.cors_origins))
     return app

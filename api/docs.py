@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,3 +165,16 @@ def docs_static_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("flask-swagger-ui (Swagger UI's static files) is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "dist"
+
+
+def docs_static(directory: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    """GET /docs/static/{name}: Swagger UI's files in ``directory`` (listed once; nothing else is served)."""
+    files = {p.name: p for p in directory.iterdir() if p.is_file()}
+
+    async def serve(request: web.Request) -> web.FileResponse:
+        path = files.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
+    return serve

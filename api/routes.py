@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
-from api.docs import docs_page, docs_static_dir, openapi_json
+from api.docs import docs_page, docs_static, docs_static_dir, openapi_json
+from api.edge import Edge
 from api.params import CrsQuery, QueryModel
 from api.views import alerts, events, health, places, pois, routes, sources, stream, tolls
 from travel.models import Alert, Poi, Record, RoadEvent
@@ -75,9 +76,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def setup_routes(app: web.Application) -> None:
-    """Register every endpoint and the docs' static files."""
+def setup_routes(app: web.Application, edge: Edge) -> None:
+    """Register every endpoint and the docs' static files behind ``edge``, then its fallback for the rest."""
     for ep in ENDPOINTS:
         path = ep.path.replace("{id}", "{id:.+}")
-        app.router.add_route(ep.method, path, ep.handler)
-    app.router.add_static("/docs/static/", docs_static_dir())
+        app.router.add_route(ep.method, path, edge.wrap(ep.handler, ep.path))
+    static = "/docs/static/{name}"
+    app.router.add_get(static, edge.wrap(docs_static(docs_static_dir()), static), allow_head=False)
+    app.router.add_route("*", "/{path:.*}", edge.fallback())

@@ -55,3 +55,24 @@ async def test_docs_page_is_served_from_bundled_files(app_client) -> None:  # no
     assert page.status == 200 and "/openapi.json" in html and "http" not in html.split("<body>")[1]
     script = await app_client.get("/docs/static/swagger-ui-bundle.js")
     assert script.status == 200 and len(await script.read()) > 100_000
+    for outside in ("/docs/static/..%2F..%2F__init__.py", "/docs/static/nothing.js"):
+        missing = await app_client.get(outside)
+        assert missing.status == 404 and missing.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_unmatched_requests_are_problems_counted_apart(app_client) -> None:  # noqa: ANN001
+    wrong = await app_client.post("/v1/events/x1")
+    assert wrong.status == 405 and wrong.headers["Allow"] == "GET"
+    assert (await wrong.json(content_type=None))["status"] == 405
+    head = await app_client.head("/v1/pois")
+    assert head.status == 405
+    unknown = await app_client.get("/nothing/here", headers={"Origin": "https://www.hncd.gov.cn"})
+    assert unknown.status == 404 and unknown.headers["Access-Control-Allow-Origin"] == "*"
+    assert (await unknown.json(content_type=None))["instance"] == "/nothing/here"
+    preflight = await app_client.options("/anything", headers={
+        "Origin": "https://www.hncd.gov.cn", "Access-Control-Request-Method": "POST"})
+    assert preflight.status == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    text = await (await app_client.get("/metrics")).text()
+    assert 'travel_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert 'travel_http_requests_total{method="POST",route="unmatched",status="405"} 1.0' in text
+    assert 'method="OPTIONS"' not in text  # preflights are not requests
