@@ -47,11 +47,11 @@ class ChangeBus(Protocol):
 
 
 def encode_change(change: Change) -> dict[bytes, bytes]:
-    """The wire form of a change on the Redis stream."""
+    """The wire form of a change on the Redis stream (the body as the store wrote it, not re-serialized)."""
     return {
         b"kind": change.kind.value.encode(),
         b"op": change.op.value.encode(),
-        b"body": change.record.model_dump_json().encode(),
+        b"body": change.body.encode(),
     }
 
 

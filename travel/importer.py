@@ -2,9 +2,10 @@
 
 Two streaming passes, so a bad file leaves the store untouched and a large one never has to fit in
 memory: the first reads the file, collecting every bad record (and duplicate ids) and spooling the
-valid ones batch by batch to a temporary file; only when the file is clean does the second read the
-spool back one batch at a time, compare it with the stored current versions and commit new and
-changed records through :func:`travel.ingest.commit`. A changed record gets the stored version + 1,
+valid ones, serialized as the store's rows, batch by batch to a temporary file; only when the file is
+clean does the second read the spool back one batch at a time, compare it with the stored current
+versions and commit new and changed rows through :func:`travel.ingest.commit_rows`, which neither
+rebuilds nor re-serializes a record. A changed record gets the stored version + 1,
 so it supersedes the old one; a record whose content is unchanged is not written at all.
 
 Records are built by ``geodata.loader``'s two steps, not its public readers, because those stop at
@@ -16,7 +17,6 @@ a file is large enough to repay starting one, the results spooled in file order 
 from __future__ import annotations
 
 import gc
-import io
 import itertools
 import json
 import logging
@@ -32,17 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-import shapely
 from rich.progress import ProgressColumn, Task
 from rich.text import Text
-from shapely.geometry.base import BaseGeometry
 
 from geodata import loader
 from travel.bus import ChangeBus
 from travel.errors import InvalidRecord
-from travel.ingest import CommitReport, commit
-from travel.models import Kind, Record
-from travel.store.base import Query, Store
+from travel.ingest import CommitReport, commit_rows
+from travel.models import Kind, Record, record_from_json
+from travel.store.base import Query, Row, Store, to_rows
 
 # CLI name → kind of record the file holds.
 KINDS: dict[str, Kind] = {
@@ -153,11 +151,15 @@ class Checked(NamedTuple):
     items: int
     valid: int
     errors: list[str]
-    spooled: bytes  # the valid records as ``_spool`` writes them; empty when the chunk has errors
+    spooled: bytes  # the valid records' rows pickled (``_spooled`` reads them); empty when the chunk has errors
 
 
 def check_chunk(items: list[loader.Raw | Record | InvalidRecord]) -> Checked:
-    """Validate one chunk and serialise its records as one spooled batch (pure: a worker can run it)."""
+    """Validate one chunk and serialize its records as the store's rows, one spooled batch (pure: a worker can run it).
+
+    The records are serialized here, once, where the work is shared with the worker: the commit pass
+    only stamps and inserts the rows (``Store.upsert_rows``).
+    """
     records: list[Record] = []
     errors: list[str] = []
     for item in loader.build_all(items):
@@ -165,7 +167,8 @@ def check_chunk(items: list[loader.Raw | Record | InvalidRecord]) -> Checked:
             errors.append(item.detail)
         else:
             records.append(item)
-    return Checked(len(items), len(records), errors, b"" if errors or not records else _spool_bytes(records))
+    spooled = b"" if errors or not records else pickle.dumps(to_rows(records), pickle.HIGHEST_PROTOCOL)
+    return Checked(len(items), len(records), errors, spooled)
 
 
 def validate(
@@ -179,8 +182,8 @@ def validate(
 ) -> int:
     """Read the whole file once, spooling valid chunks; the record count, or ImportRefused with the errors.
 
-    The spool holds the validated records pickled, so the committing pass neither re-reads nor
-    re-validates the file (validation is most of an import's time). Past ``alone_until`` items a
+    The spool holds the validated records as the store's rows, so the committing pass neither re-reads,
+    re-validates nor re-serializes the file (validation is most of an import's time). Past ``alone_until`` items a
     worker process validates chunks too (see ``_shared``).
     """
     errors: list[str] = []
@@ -274,66 +277,19 @@ def _done(result: list[Checked]) -> Future[list[Checked]]:
     return future
 
 
-class _BatchPickler(pickle.Pickler):
-    """Pickles records with their shapely geometries left out, as indexes into ``shapes``.
-
-    Pickling shapes one by one costs a WKB round trip per record; the batch's shapes are converted
-    in one vectorized call instead (about a tenth of an import's time saved).
-    """
-
-    def __init__(self, file: IO[bytes]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.shapes: list[BaseGeometry] = []
-
-    def reducer_override(self, obj: Any) -> Any:
-        """A shape becomes a call of ``_shape`` with its index; everything else pickles as usual."""
-        if isinstance(obj, BaseGeometry):
-            self.shapes.append(obj)
-            return _shape, (len(self.shapes) - 1,)
-        return NotImplemented
-
-
-def _shape(index: int) -> BaseGeometry:
-    """Stands for a batch's shape in its pickle; ``_BatchUnpickler`` resolves it."""
-    raise RuntimeError(f"shape {index} read outside its spooled batch")
-
-
-class _BatchUnpickler(pickle.Unpickler):
-    """Reads a batch ``_BatchPickler`` wrote, given its shapes."""
-
-    def __init__(self, file: IO[bytes], shapes: list[BaseGeometry]) -> None:
-        super().__init__(file)
-        self.shapes = shapes
-
-    def find_class(self, module: str, name: str) -> Any:
-        """``_shape`` looks the shape up in this batch; other names resolve as usual."""
-        if (module, name) == (__name__, _shape.__name__):
-            return self.shapes.__getitem__
-        return super().find_class(module, name)
-
-
-def _spool_bytes(chunk: list[Record]) -> bytes:
-    """One spooled batch: its shapes as WKB (one vectorized call), then the records pickled without them."""
-    buffer = io.BytesIO()
-    pickler = _BatchPickler(buffer)
-    pickler.dump(chunk)
-    return pickle.dumps((shapely.to_wkb(pickler.shapes).tolist(), buffer.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _spooled(spool: IO[bytes]) -> Iterator[list[Record]]:
-    """The batches ``validate`` spooled, in file order."""
+def _spooled(spool: IO[bytes]) -> Iterator[list[Row]]:
+    """The batches of rows ``validate`` spooled, in file order."""
     spool.seek(0)
     while True:
         try:
-            wkbs, records = pickle.load(spool)
+            yield pickle.load(spool)
         except EOFError:
             return
-        yield _BatchUnpickler(io.BytesIO(records), shapely.from_wkb(wkbs).tolist()).load()
 
 
-def _regrouped(chunks: Iterator[list[Record]], size: int) -> Iterator[list[Record]]:
-    """The spooled chunks joined into batches of ``size`` records or more (the last may be smaller)."""
-    batch: list[Record] = []
+def _regrouped(chunks: Iterator[list[Row]], size: int) -> Iterator[list[Row]]:
+    """The spooled chunks joined into batches of ``size`` rows or more (the last may be smaller)."""
+    batch: list[Row] = []
     for chunk in chunks:
         batch += chunk
         if len(batch) >= size:
@@ -348,8 +304,20 @@ def _content(record: Record) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude=VOLATILE)
 
 
+def _row_content(row: Row) -> dict[str, Any]:
+    """``_content`` of a row's record, read from its JSON (the same values ``model_dump(mode="json")`` gives)."""
+    return {k: v for k, v in json.loads(row.body("null")).items() if k not in VOLATILE}
+
+
+def _superseding(row: Row, current: Record) -> Row:
+    """The row of ``row``'s record as the version after ``current`` (or its own, if that is higher)."""
+    record = record_from_json(row.kind, row.body("null"))
+    [superseding] = to_rows([record.model_copy(update={"version": max(row.version, current.version + 1)})])
+    return superseding
+
+
 async def _commit_batch(
-    store: Store, bus: ChangeBus, kind: Kind, batch: list[Record], report: CommitReport, *, fresh: bool
+    store: Store, bus: ChangeBus, kind: Kind, batch: list[Row], report: CommitReport, *, fresh: bool
 ) -> None:
     """Commit the new and changed records of one batch; changed ones supersede the stored version.
 
@@ -357,21 +325,21 @@ async def _commit_batch(
     record another writer stored meanwhile is still safe: the store keeps the higher version).
     """
     if fresh:
-        stored: dict[str, Record] = {}
-    else:
-        stored = {r.id: r for r in await store.query(Query(kind, ids=frozenset(r.id for r in batch)))}
-    changed: list[Record] = []
-    for record in batch:
-        current = stored.get(record.id)
+        await commit_rows(store, bus, batch, report)
+        return
+    stored = {r.id: r for r in await store.query(Query(kind, ids=frozenset(r.id for r in batch)))}
+    changed: list[Row] = []
+    for row in batch:
+        current = stored.get(row.id)
         if current is None:
-            changed.append(record)
-        elif _content(record) != _content(current):
-            changed.append(record.model_copy(update={"version": max(record.version, current.version + 1)}))
+            changed.append(row)
+        elif _row_content(row) != _content(current):
+            changed.append(_superseding(row, current))
         else:
             report.unchanged += 1
             report.by_kind[kind.value] = report.by_kind.get(kind.value, 0) + 1
     if changed:
-        await commit(store, bus, changed, report)
+        await commit_rows(store, bus, changed, report)
 
 
 async def import_file(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from travel.bus import ChangeBus
 from travel.errors import BusUnavailable
 from travel.models import Record
-from travel.store.base import ChangeOp, Store
+from travel.store.base import Change, ChangeOp, Row, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,18 @@ async def commit(
     A bus failure does not undo a durable commit: readers catch up from the store when the bus
     returns, so the failure is logged and reported, not raised.
     """
-    report = report or CommitReport()
-    changes = await store.upsert(records)
+    return await _published(bus, await store.upsert(records), report or CommitReport())
+
+
+async def commit_rows(
+    store: Store, bus: ChangeBus, rows: Sequence[Row], report: CommitReport | None = None
+) -> CommitReport:
+    """``commit`` of records serialized beforehand (``travel.store.base.to_rows``), as an import's are."""
+    return await _published(bus, await store.upsert_rows(rows), report or CommitReport())
+
+
+async def _published(bus: ChangeBus, changes: list[Change], report: CommitReport) -> CommitReport:
+    """Count committed ``changes`` into ``report`` and publish them (a bus failure is only reported)."""
     for change in changes:
         if change.op is ChangeOp.CREATED:
             report.created += 1

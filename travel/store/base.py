@@ -17,11 +17,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
+import shapely
 from shapely.geometry import LineString
 
-from travel.models import Kind, Record
+from travel.models import Kind, Record, record_from_json
 
 
 class ChangeOp(StrEnum):
@@ -32,20 +33,125 @@ class ChangeOp(StrEnum):
     UNCHANGED = "unchanged"
 
 
-@dataclass(frozen=True, slots=True)
 class Change:
-    """The outcome of upserting one record; published on the bus unless UNCHANGED."""
+    """The outcome of upserting one record; published on the bus unless UNCHANGED.
 
+    Made from a record, or from the JSON body a store wrote for it (``upsert_rows``): then the record is
+    decoded only when first read, as most of an import's changes never are in the importing process
+    (and the Redis bus publishes the body as it is). Immutable, like the record.
+    """
+
+    __slots__ = ("op", "kind", "_record", "_body")
     op: ChangeOp
-    record: Record
+    kind: Kind
+    _record: Record | None
+    _body: str | None
+
+    def __init__(self, op: ChangeOp, record: Record) -> None:
+        _set(self, "op", op)
+        _set(self, "kind", record.kind)
+        _set(self, "_record", record)
+        _set(self, "_body", None)
+
+    @classmethod
+    def of_body(cls, op: ChangeOp, kind: Kind, body: str) -> Change:
+        """The change of the record of ``kind`` stored as ``body`` (its JSON), decoded when first read."""
+        change = cls.__new__(cls)
+        _set(change, "op", op)
+        _set(change, "kind", kind)
+        _set(change, "_record", None)
+        _set(change, "_body", body)
+        return change
 
     @property
-    def kind(self) -> Kind:
-        """The kind of the changed record."""
-        return self.record.kind
+    def record(self) -> Record:
+        """The changed record (decoded from its body on first use)."""
+        record = self._record
+        if record is None:
+            record = record_from_json(self.kind, self._body or "")
+            _set(self, "_record", record)
+        return record
+
+    @property
+    def body(self) -> str:
+        """The record's JSON, as the store holds it."""
+        body = self._body
+        if body is None:
+            body = self.record.model_dump_json()
+            _set(self, "_body", body)
+        return body
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Change is immutable (cannot set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Change):
+            return NotImplemented
+        return self.op is other.op and self.record == other.record
+
+    def __hash__(self) -> int:
+        return hash((self.op, self.record))
 
     def __repr__(self) -> str:
-        return f"<Change {self.op} {self.record.kind}:{self.record.id} v{self.record.version}>"
+        record = self.record
+        return f"<Change {self.op} {record.kind}:{record.id} v{record.version}>"
+
+
+_set = object.__setattr__
+
+
+class Row(NamedTuple):
+    """A record serialized once for the stores (``to_rows``), so a bulk load never rebuilds or re-serializes it.
+
+    Its JSON body has ``ingested_at`` left for the store to stamp: ``head`` + the stamp as JSON + ``tail``.
+    """
+
+    kind: Kind
+    id: str
+    version: int
+    source: str
+    road: str | None
+    active: bool
+    wkb: bytes | None  # the geometry as WKB (shapely's, as stored), None without one
+    bounds: tuple[float, float, float, float] | None  # west, south, east, north
+    head: str
+    tail: str
+
+    def body(self, stamp: str) -> str:
+        """The stamped record's JSON, given its ``ingested_at`` as JSON (``json_time``)."""
+        return self.head + stamp + self.tail
+
+
+UNSTAMPED = '"ingested_at":null'
+
+
+def to_rows(records: Sequence[Record]) -> list[Row]:
+    """The rows of ``records`` (any ``ingested_at`` they have is left for the store to replace).
+
+    Geometries are converted in one vectorized call for all of them.
+    """
+    unstamped = [r if r.ingested_at is None else r.model_copy(update={"ingested_at": None}) for r in records]
+    shapes = [None if r.geometry is None else r.geometry.shape for r in unstamped]
+    wkbs, bounds = shapely.to_wkb(shapes).tolist(), shapely.bounds(shapes).tolist()
+    out = []
+    for record, wkb, box in zip(unstamped, wkbs, bounds, strict=True):
+        try:
+            # ingested_at is the sixth field: no earlier value (none is an object) can hold its text.
+            head, found, tail = record.model_dump_json().partition(UNSTAMPED)
+            if not found:
+                raise ValueError(f"{type(record).__name__} JSON has no {UNSTAMPED}")
+        except Exception as err:
+            err.add_note(f"while serializing {record.kind}:{record.id} v{record.version}")
+            raise
+        out.append(Row(record.kind, record.id, record.version, record.source, record.road_code, record.active,
+                       wkb, None if wkb is None else tuple(box), head + '"ingested_at":', tail))
+    return out
+
+
+def json_time(stamp: datetime) -> str:
+    """A UTC stamp as a JSON string the way pydantic writes it (no fraction when it is whole seconds)."""
+    text = stamp.isoformat()
+    return f'"{text[:-6]}Z"' if text.endswith("+00:00") else f'"{text}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +240,9 @@ class Store(Protocol):
 
     async def upsert(self, records: Sequence[Record]) -> list[Change]:
         """Commit records atomically; one Change per record, in input order."""
+
+    async def upsert_rows(self, rows: Sequence[Row]) -> list[Change]:
+        """``upsert`` of records serialized beforehand (``to_rows``): same rules; the changes decode lazily."""
 
     async def get(self, kind: Kind, record_id: str) -> Record | None:
         """The current version of one record, or None."""

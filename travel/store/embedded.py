@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 from travel.errors import StoreUnavailable
 from travel.models import Kind, Record, record_from_json
 from travel.spatial import EARTH_RADIUS_M, degree_box, distance_between_m, distance_m, metres_to_degrees
-from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query
+from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query, Row, json_time, to_rows
 
 # --------------------------------------------------------------------------- schema
 # Each migration is a tuple of statements ending with the user_version it brings the file to; they
@@ -185,7 +185,7 @@ class _Batch:
     """What one upsert call decided before touching the file."""
 
     changes: list[Change] = field(default_factory=list)
-    latest: dict[_Key, tuple[Record, str, str]] = field(default_factory=dict)  # newest: record, time, body
+    latest: dict[_Key, tuple[Row, str, str]] = field(default_factory=dict)  # newest: row, time, body
     history: list[tuple[str, str, int, str, str]] = field(default_factory=list)  # superseded within the batch
 
 
@@ -295,28 +295,36 @@ class EmbeddedStore:
 
     async def upsert(self, records: Sequence[Record]) -> list[Change]:
         """Commit a batch in one transaction: every newer version lands, or nothing does."""
-        if not records:
+        return await self._upsert(to_rows(records), records)
+
+    async def upsert_rows(self, rows: Sequence[Row]) -> list[Change]:
+        """``upsert`` of records serialized beforehand (an import's): their changes decode lazily."""
+        return await self._upsert(rows, None)
+
+    async def _upsert(self, rows: Sequence[Row], records: Sequence[Record] | None) -> list[Change]:
+        """Commit ``rows`` in one transaction; changes carry ``records`` (stamped) when given."""
+        if not rows:
             return []
         async with self._write_lock:
             db = self._write()
             await db.execute(_BEGIN)
             try:
-                existing = await self._existing(db, records)
-                batch = self._plan(records, existing)
+                existing = await self._existing(db, rows)
+                batch = self._plan(rows, records, existing)
                 await self._apply(db, batch, existing)
                 await db.execute(_COMMIT)
             except BaseException as err:
-                err.add_note(f"upsert of {len(records)} records rolled back; nothing was stored")
+                err.add_note(f"upsert of {len(rows)} records rolled back; nothing was stored")
                 raise
             finally:
                 await _rollback(db)
         return batch.changes
 
-    async def _existing(self, db: aiosqlite.Connection, records: Sequence[Record]) -> dict[_Key, tuple[int, int]]:
+    async def _existing(self, db: aiosqlite.Connection, rows: Sequence[Row]) -> dict[_Key, tuple[int, int]]:
         """(version, rid) of the stored records the batch touches, in a few chunked lookups."""
         ids_by_kind: dict[Kind, list[str]] = {}
-        for record in records:
-            ids_by_kind.setdefault(record.kind, []).append(record.id)
+        for row in rows:
+            ids_by_kind.setdefault(row.kind, []).append(row.id)
         found: dict[_Key, tuple[int, int]] = {}
         for kind, ids in ids_by_kind.items():
             unique = list(dict.fromkeys(ids))
@@ -326,31 +334,31 @@ class EmbeddedStore:
                     found[(kind, record_id)] = (version, rid)
         return found
 
-    def _plan(self, records: Sequence[Record], existing: dict[_Key, tuple[int, int]]) -> _Batch:
-        """Decide each record's fate in input order, stamping and serializing the ones that win."""
+    def _plan(
+        self, rows: Sequence[Row], records: Sequence[Record] | None, existing: dict[_Key, tuple[int, int]]
+    ) -> _Batch:
+        """Decide each row's fate in input order, stamping the ones that win."""
         batch = _Batch()
         versions = {key: version for key, (version, _) in existing.items()}
-        for record in records:
-            key = (record.kind, record.id)
+        for i, row in enumerate(rows):
+            key = (row.kind, row.id)
             held = versions.get(key)
-            if held is not None and record.version <= held:
-                batch.changes.append(Change(ChangeOp.UNCHANGED, record))
+            if held is not None and row.version <= held:
+                batch.changes.append(Change(ChangeOp.UNCHANGED, records[i]) if records is not None
+                                     else Change.of_body(ChangeOp.UNCHANGED, row.kind, row.body("null")))
                 continue
             ingested_at = self._stamp()
-            stamped = record.model_copy(update={"ingested_at": ingested_at})
-            try:
-                body = stamped.model_dump_json()
-            except Exception as err:
-                err.add_note(f"while serializing {record.kind}:{record.id} v{record.version}")
-                raise
-            stamp = _format_time(ingested_at)
-            versions[key] = record.version
-            batch.changes.append(Change(ChangeOp.CREATED if held is None else ChangeOp.UPDATED, stamped))
+            stamp = ingested_at.isoformat(timespec="microseconds")[:-6] + "Z"  # stamps are UTC: "+00:00" → "Z"
+            body = row.body(json_time(ingested_at))
+            versions[key] = row.version
+            op = ChangeOp.CREATED if held is None else ChangeOp.UPDATED
+            batch.changes.append(Change(op, records[i].model_copy(update={"ingested_at": ingested_at}))
+                                 if records is not None else Change.of_body(op, row.kind, body))
             superseded = batch.latest.get(key)
             if superseded is not None:  # an earlier version in this very batch: straight to history
                 older, older_stamp, older_body = superseded
                 batch.history.append((older.kind.value, older.id, older.version, older_stamp, older_body))
-            batch.latest[key] = (stamped, stamp, body)
+            batch.latest[key] = (row, stamp, body)
         return batch
 
     async def _apply(self, db: aiosqlite.Connection, batch: _Batch, existing: dict[_Key, tuple[int, int]]) -> None:
@@ -360,24 +368,20 @@ class EmbeddedStore:
         updates: list[tuple[Any, ...]] = []
         boxes: list[tuple[Any, ...]] = []
         unboxed: list[tuple[int]] = []
-        shapes = [None if record.geometry is None else record.geometry.shape for record, _, _ in batch.latest.values()]
-        wkbs, bounds = shapely.to_wkb(shapes), shapely.bounds(shapes).tolist()  # vectorized: hot on imports
-        for (key, (record, stamp, body)), wkb, (west, south, east, north) in zip(
-            batch.latest.items(), wkbs, bounds, strict=True
-        ):
+        for key, (row, stamp, body) in batch.latest.items():
             stored = existing.get(key)
             if stored is None:
                 next_rid += 1
                 rid = next_rid
+                inserts.append((rid, row.kind.value, row.id, row.version, row.source, row.road, int(row.active),
+                                stamp, row.wkb, body))
             else:
                 rid = stored[1]
-            columns = _columns(record, stamp, body, wkb)
-            if stored is None:
-                inserts.append((rid, *columns))
-            else:
-                updates.append((*columns, rid))
-            if wkb is not None:
-                kind_key = _KIND_KEYS[record.kind]
+                updates.append((row.kind.value, row.id, row.version, row.source, row.road, int(row.active),
+                                stamp, row.wkb, body, rid))
+            if row.bounds is not None:
+                west, south, east, north = row.bounds
+                kind_key = _KIND_KEYS[row.kind]
                 boxes.append((rid, west, east, south, north, kind_key, kind_key + 1))
             elif stored is not None:
                 unboxed.append((rid,))
@@ -558,21 +562,6 @@ def _kind_key(kind: Kind) -> int:
 
 
 _KIND_KEYS = {kind: _kind_key(kind) for kind in Kind}
-
-
-def _columns(record: Record, stamp: str, body: str, wkb: bytes | None) -> tuple[Any, ...]:
-    """The records-table columns of one stamped record, rid excluded."""
-    return (
-        record.kind.value,
-        record.id,
-        record.version,
-        record.source,
-        record.road_code,
-        int(record.active),
-        stamp,
-        wkb,
-        body,
-    )
 
 
 def _filters(query: Query) -> tuple[str, dict[str, Any]]:

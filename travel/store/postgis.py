@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import struct
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-import numpy as np
 import shapely
 import shapely.wkb
 from shapely.geometry import LineString, Polygon, box
@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from travel.errors import StoreUnavailable
 from travel.models import Kind, Record, record_from_json
 from travel.spatial import metres_to_degrees
-from travel.store.base import Change, ChangeOp, Nearest, Query
+from travel.store.base import Change, ChangeOp, Nearest, Query, Row, json_time, to_rows
 from travel.store.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ SRID = 4326
 CORRIDOR_STEP_DEG = 0.25
 ARC_SLACK_M = 10.0
 MICROSECOND = timedelta(microseconds=1)
+_EWKB_SRID_FLAG = 0x20000000
 ALL_KINDS = [k.value for k in Kind]
 
 # ----------------------------------------------------------------------------------------- setup
@@ -180,17 +181,11 @@ _UNREACHABLE = (
 def _encode_geometry(geom: BaseGeometry | bytes) -> bytes:
     """Shapely → EWKB tagged with SRID 4326, as the geometry(…, 4326) columns require.
 
-    Bytes pass through: upsert encodes a whole batch at once with ``_ewkb_many``, which is far faster.
+    Bytes pass through: upsert hands over EWKB it made from each row's WKB (``_ewkb``), which is far faster.
     """
     if isinstance(geom, bytes):
         return geom
     return shapely.wkb.dumps(geom, srid=SRID)
-
-
-def _ewkb_many(geoms: Sequence[BaseGeometry | None]) -> list[bytes | None]:
-    """EWKB (SRID 4326) of many geometries in one vectorized call; None stays None."""
-    tagged = shapely.set_srid(np.array(geoms, dtype=object), SRID)
-    return shapely.to_wkb(tagged, include_srid=True).tolist()
 
 
 def _pad_deg(distance_m: float, south: float, north: float) -> float:
@@ -251,27 +246,38 @@ def _unavailable_on_connection_errors() -> Iterator[None]:
         raise StoreUnavailable(f"PostGIS store is unreachable: {err}") from err
 
 
-def _plan(records: Sequence[Record], current: dict[tuple[str, str], int]) -> list[ChangeOp]:
-    """What upserting ``records`` in order does to each, given the stored versions (updated in place)."""
+def _plan(rows: Sequence[Row], current: dict[tuple[str, str], int]) -> list[ChangeOp]:
+    """What upserting ``rows`` in order does to each, given the stored versions (updated in place)."""
     ops: list[ChangeOp] = []
-    for record in records:
-        key = (record.kind.value, record.id)
+    for row in rows:
+        key = (row.kind.value, row.id)
         known = current.get(key)
-        if known is not None and record.version <= known:
+        if known is not None and row.version <= known:
             ops.append(ChangeOp.UNCHANGED)
         else:
             ops.append(ChangeOp.CREATED if known is None else ChangeOp.UPDATED)
-            current[key] = record.version
+            current[key] = row.version
     return ops
 
 
-def _rows(records: Sequence[Record]) -> list[tuple[Any, ...]]:
-    """Table rows (RECORD_COLUMNS) of stamped records; the body is the record's own JSON."""
-    geoms = _ewkb_many([r.geometry.shape if r.geometry is not None else None for r in records])
-    return [
-        (r.kind.value, r.id, r.version, r.source, r.road_code, r.active, r.ingested_at, g, r.model_dump_json())
-        for r, g in zip(records, geoms, strict=True)
-    ]
+def _unchanged(rows: Sequence[Row], records: Sequence[Record] | None, i: int) -> Change:
+    """The UNCHANGED change of row ``i``: its record as given (decoded lazily from the row without one)."""
+    if records is not None:
+        return Change(ChangeOp.UNCHANGED, records[i])
+    return Change.of_body(ChangeOp.UNCHANGED, rows[i].kind, rows[i].body("null"))
+
+
+def _table_row(row: Row, stamp: datetime, body: str) -> tuple[Any, ...]:
+    """The ``records`` table row (RECORD_COLUMNS) of a stamped row; the body is the record's own JSON."""
+    return (row.kind.value, row.id, row.version, row.source, row.road, row.active, stamp,
+            None if row.wkb is None else _ewkb(row.wkb), body)
+
+
+def _ewkb(wkb: bytes) -> bytes:
+    """WKB (shapely's, as ``to_rows`` makes it) as EWKB tagged with SRID 4326: the SRID flag and value in its header."""
+    order = "<" if wkb[0] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", wkb, 1)
+    return wkb[:1] + struct.pack(order + "II", kind | _EWKB_SRID_FLAG, SRID) + wkb[5:]
 
 
 def _decode(kind: Kind, rows: Sequence[asyncpg.Record]) -> list[Record]:
@@ -362,29 +368,35 @@ class PostgisStore:
 
     async def upsert(self, records: Sequence[Record]) -> list[Change]:
         """Commit a batch in one transaction: newer versions become current, older ones history."""
-        if not records:
+        return await self._upsert(to_rows(records), records)
+
+    async def upsert_rows(self, rows: Sequence[Row]) -> list[Change]:
+        """``upsert`` of records serialized beforehand (an import's): their changes decode lazily."""
+        return await self._upsert(rows, None)
+
+    async def _upsert(self, rows: Sequence[Row], records: Sequence[Record] | None) -> list[Change]:
+        """Commit ``rows`` in one transaction; changes carry ``records`` (stamped) when given."""
+        if not rows:
             return []
-        keys = list({(r.kind.value, r.id) for r in records})
+        keys = list({(r.kind.value, r.id) for r in rows})
         # Generous for big imports, still bounded when the server stops answering.
-        timeout = self._command_timeout_s + len(records) / 1000
+        timeout = self._command_timeout_s + len(rows) / 1000
         async with self._connection() as conn, conn.transaction():
             # Every writer locks the clock first, so versions are compared and stamps handed out in
             # commit order: neither can race with another writer, in this process or another.
             await conn.execute(LOCK_CLOCK_SQL, timeout=timeout)
-            rows = await conn.fetch(
+            current = await conn.fetch(
                 CURRENT_VERSIONS_SQL, [k for k, _ in keys], [i for _, i in keys], timeout=timeout
             )
-            ops = _plan(records, {(r["kind"], r["id"]): r["version"] for r in rows})
+            ops = _plan(rows, {(r["kind"], r["id"]): r["version"] for r in current})
             changed = [i for i, op in enumerate(ops) if op is not ChangeOp.UNCHANGED]
             if not changed:
-                return [Change(ChangeOp.UNCHANGED, r) for r in records]
+                return [_unchanged(rows, records, i) for i in range(len(rows))]
             last: datetime = await conn.fetchval(STAMP_SQL, len(changed), timeout=timeout)
             first = last - (len(changed) - 1) * MICROSECOND
-            stored = {
-                i: records[i].model_copy(update={"ingested_at": first + n * MICROSECOND})
-                for n, i in enumerate(changed)
-            }
-            table_rows = _rows(list(stored.values()))
+            stamps = {i: first + n * MICROSECOND for n, i in enumerate(changed)}
+            bodies = {i: rows[i].body(json_time(stamp)) for i, stamp in stamps.items()}
+            table_rows = [_table_row(rows[i], stamps[i], bodies[i]) for i in changed]
             if all(ops[i] is ChangeOp.CREATED for i in changed):
                 # Only new records, each once (an import): straight into the table, nothing to merge.
                 await conn.copy_records_to_table(
@@ -395,7 +407,11 @@ class PostgisStore:
                     "upsert_batch", records=table_rows, columns=RECORD_COLUMNS, timeout=timeout
                 )
                 await conn.execute(MERGE_SQL, timeout=timeout)
-        return [Change(op, stored.get(i, records[i])) for i, op in enumerate(ops)]
+        if records is None:
+            return [_unchanged(rows, None, i) if op is ChangeOp.UNCHANGED
+                    else Change.of_body(op, rows[i].kind, bodies[i]) for i, op in enumerate(ops)]
+        return [Change(op, records[i] if op is ChangeOp.UNCHANGED
+                       else records[i].model_copy(update={"ingested_at": stamps[i]})) for i, op in enumerate(ops)]
 
     # ----------------------------------------------------------------------------------- reads
     async def get(self, kind: Kind, record_id: str) -> Record | None:

@@ -1,0 +1,79 @@
+"""Records serialized once as rows (``to_rows``/``upsert_rows``) commit exactly as the records themselves do."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import shapely
+from pydantic import AwareDatetime, TypeAdapter
+
+from tests.factories import event, poi, section
+from travel.bus import decode_change, encode_change
+from travel.geometry import Geometry
+from travel.models import Kind
+from travel.store.base import Change, ChangeOp, Store, json_time, to_rows
+from travel.store.postgis import SRID, _ewkb
+
+STAMPS = [
+    datetime(2026, 11, 25, 3, 0, 0, tzinfo=UTC),
+    datetime(2026, 11, 25, 3, 0, 0, 120, tzinfo=UTC),
+    datetime(2026, 11, 25, 3, 0, 59, 999999, tzinfo=timezone(timedelta(0))),
+    datetime(2026, 11, 25, 3, 0, 0, 5, tzinfo=timezone(timedelta(hours=8))),
+]
+
+
+@pytest.mark.parametrize("stamp", STAMPS)
+def test_json_time_writes_stamps_as_pydantic_does(stamp: datetime) -> None:
+    assert json_time(stamp) == TypeAdapter(AwareDatetime).dump_json(stamp).decode()
+
+
+def test_a_row_body_stamped_is_the_stamped_records_json() -> None:
+    line = section("s", [(113.0, 34.0), (113.1, 34.1)])
+    records = [event("1"), poi("a", 113.8, 34.0), line, event("2", geometry=None)]
+    for record, row in zip(records, to_rows(records), strict=True):
+        for stamp in STAMPS:
+            assert row.body(json_time(stamp)) == record.model_copy(update={"ingested_at": stamp}).model_dump_json()
+        assert (row.kind, row.id, row.version, row.road, row.active) == (
+            record.kind, record.id, record.version, record.road_code, record.active)
+    stamped = records[0].model_copy(update={"ingested_at": STAMPS[1]})
+    assert to_rows([stamped]) == to_rows(records[:1])  # a stamp the record had is left for the store
+
+
+@pytest.mark.parametrize("geometry", [
+    Geometry.point(113.8, 34.2),
+    Geometry(type="LineString", coordinates=[[113.0, 34.0], [113.1, 34.1], [113.2, 34.0]]),
+    Geometry(type="Polygon", coordinates=[[[113.0, 34.0], [113.1, 34.0], [113.1, 34.1], [113.0, 34.0]]]),
+    Geometry(type="MultiLineString", coordinates=[[[113.0, 34.0], [113.1, 34.1]], [[114.0, 34.0], [114.1, 34.1]]]),
+    Geometry(type="LineString", coordinates=[[113.0, 34.0, 80.0], [113.1, 34.1, 90.0]]),
+])
+def test_ewkb_from_a_rows_wkb_is_shapelys_ewkb(geometry: Geometry) -> None:
+    [row] = to_rows([event("1", geometry=geometry)])
+    assert row.wkb is not None and row.bounds == tuple(shapely.bounds(geometry.shape).tolist())
+    tagged = shapely.set_srid(geometry.shape, SRID)
+    assert _ewkb(row.wkb) == shapely.to_wkb(tagged, include_srid=True)
+
+
+def test_a_change_from_a_body_decodes_its_record_once_and_is_immutable() -> None:
+    record = event("1").model_copy(update={"ingested_at": STAMPS[1]})
+    lazy = Change.of_body(ChangeOp.CREATED, Kind.EVENT, record.model_dump_json())
+    assert lazy.kind is Kind.EVENT and lazy.record == record and lazy.record is lazy.record
+    assert lazy == Change(ChangeOp.CREATED, record) and lazy != Change(ChangeOp.UPDATED, record)
+    assert repr(lazy) == repr(Change(ChangeOp.CREATED, record))
+    assert decode_change(encode_change(lazy)) == lazy
+    with pytest.raises(AttributeError):
+        lazy.op = ChangeOp.UPDATED  # type: ignore[misc]
+
+
+async def test_upsert_rows_stores_and_reports_what_upsert_would(store: Store) -> None:
+    records = [event("1"), event("2", version=3), poi("a", 113.8, 34.0)]
+    changes = await store.upsert_rows(to_rows(records))
+    assert [c.op for c in changes] == [ChangeOp.CREATED] * 3
+    stored = [await store.get(r.kind, r.id) for r in records]
+    assert [c.record for c in changes] == stored
+    assert all(s is not None and s.ingested_at is not None for s in stored)
+    assert [s.model_copy(update={"ingested_at": None}) for s in stored if s] == records
+    again = await store.upsert_rows(to_rows([event("2", version=3), event("2", version=4, severity="major")]))
+    assert [c.op for c in again] == [ChangeOp.UNCHANGED, ChangeOp.UPDATED]
+    assert again[0].record == event("2", version=3) and again[1].record.severity == "major"
+    assert [r.version for r in await store.history(Kind.EVENT, "gsj:2")] == [3, 4]
