@@ -201,6 +201,20 @@ async def test_places_endpoint_filters_and_limits(client) -> None:  # noqa: ANN0
     assert [c["id"] for c in body["candidates"]] == ["geodata:ts1"]
 
 
+async def test_places_endpoint_revalidates_until_a_source_view_changes(client) -> None:  # noqa: ANN001
+    first = await client.get("/v1/places", params={"q": "许昌"})
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"') and "max-age" in first.headers["Cache-Control"]
+    again = await client.get("/v1/places", params={"q": "许昌"}, headers={"If-None-Match": etag})
+    assert again.status == 304 and again.headers["ETag"] == etag
+    other = await client.get("/v1/places", params={"q": "许昌东站"}, headers={"If-None-Match": etag})
+    assert other.status == 200
+    await seed(client.server.app, [poi("sa2", XUCHANG[0] - 0.01, XUCHANG[1], name="许昌北服务区")])
+    changed = await client.get("/v1/places", params={"q": "许昌"}, headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag
+    assert "许昌北服务区" in [c["name"] for c in (await changed.json())["candidates"]]
+
+
 async def test_places_endpoint_converts_crs_both_ways(client) -> None:  # noqa: ANN001
     gcj = wgs84_to_gcj02(XUCHANG[0], XUCHANG[1] - 0.02)
     body = await (await client.get("/v1/places", params={"q": "许昌东收费站", "crs": "gcj02"})).json()

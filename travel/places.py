@@ -146,6 +146,8 @@ class _Tables:
     generations: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
+# The views places are resolved from: an answer changes only when one of them does.
+PLACE_KINDS = (Kind.ADMIN_AREA, Kind.POI, Kind.ROAD_SECTION)
 _TABLES: weakref.WeakKeyDictionary[ReadModel, _Tables] = weakref.WeakKeyDictionary()
 
 

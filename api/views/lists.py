@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -32,6 +32,12 @@ def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> 
     return f'W/"{BOOT_TAG}-{view.generation}-{zlib.crc32(query):08x}"'
 
 
+def views_etag(views: Iterable[KindView], request: web.Request) -> str:
+    """A weak ETag for an answer drawn from several views: their generations and the query as sent."""
+    generations = "-".join(str(v.generation) for v in views)
+    return f'W/"{BOOT_TAG}-{generations}-{zlib.crc32(request.rel_url.raw_query_string.encode()):08x}"'
+
+
 def not_modified(request: web.Request, etag: str) -> bool:
     """Whether the client's If-None-Match already names ``etag``."""
     header = request.headers.get("If-None-Match")
@@ -40,18 +46,18 @@ def not_modified(request: web.Request, etag: str) -> bool:
     return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
 
 
-def _validators(etag: str, max_age: int) -> dict[str, str]:
+def validators(etag: str, max_age: int) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
 
 
 def geojson_response(body: bytes, etag: str, max_age: int) -> web.Response:
     """A cacheable GeoJSON response."""
-    return web.Response(body=body, headers={"Content-Type": GEOJSON, **_validators(etag, max_age)})
+    return web.Response(body=body, headers={"Content-Type": GEOJSON, **validators(etag, max_age)})
 
 
 def not_modified_response(etag: str, max_age: int) -> web.Response:
     """304 with the validators repeated."""
-    return web.Response(status=304, headers=_validators(etag, max_age))
+    return web.Response(status=304, headers=validators(etag, max_age))
 
 
 async def list_features(

@@ -7,8 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
+from api.views.lists import not_modified, not_modified_response, validators, views_etag
 from travel.crs import Crs, from_wgs84
-from travel.places import Candidate, PlaceKind, resolve
+from travel.places import PLACE_KINDS, Candidate, PlaceKind, resolve
 
 MAX_AGE_S = 60
 
@@ -55,9 +56,16 @@ def _out(candidate: Candidate, crs: Crs) -> PlaceOut:
 
 
 async def list_places(request: web.Request) -> web.Response:
-    """GET /v1/places — resolve ``q`` against the read model's admin areas, roads and POIs."""
+    """GET /v1/places — resolve ``q`` against the read model's admin areas, roads and POIs.
+
+    The answer is revalidated by an ETag of the views places are resolved from, as lists are.
+    """
     q = parse_query(request, PlacesQuery)
-    found = resolve(request.app[READ_MODEL], q.q, limit=q.limit, kinds=frozenset(q.kind), crs=q.crs)
+    model = request.app[READ_MODEL]
+    etag = views_etag([model.view(kind) for kind in PLACE_KINDS], request)
+    if not_modified(request, etag):
+        return not_modified_response(etag, MAX_AGE_S)
+    found = resolve(model, q.q, limit=q.limit, kinds=frozenset(q.kind), crs=q.crs)
     body = PlacesResponse(query=q.q, count=len(found), candidates=[_out(c, q.crs) for c in found])
     return web.Response(body=body.model_dump_json().encode(), content_type="application/json",
-                        headers={"Cache-Control": f"public, max-age={MAX_AGE_S}"})
+                        headers=validators(etag, MAX_AGE_S))
