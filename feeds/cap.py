@@ -23,8 +23,8 @@ Message → Alert:
 
 Infos: the primary ``<info>`` is the first whose ``language`` starts with ``zh`` (an absent
 language is en-US, as CAP says), else the first. Its event, headline, description, instruction,
-severity, urgency, certainty (absent → Unknown; an unknown value rejects the message), onset (or
-``effective`` when there is no onset: the model has no separate field), expires and areas go on the
+severity, urgency, certainty (absent → Unknown; an unknown value rejects the message), effective,
+onset (``effective`` when there is no onset, as CAP reads it), expires and areas go on the
 Alert, ``language`` = its language. Every other info contributes only its texts, as an
 ``AlertText`` in ``translations`` (its codes, times and areas are taken to repeat the primary's).
 
@@ -464,7 +464,8 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
     severity = _code(texts, "severity")
     if severity is AlertSeverity.UNKNOWN and colour is not None:
         severity = COLOUR_SEVERITY[colour]
-    onset = texts.get("onset") or texts.get("effective")
+    effective = parse_time(texts["effective"], ctx, "effective") if texts.get("effective") else None
+    onset = parse_time(texts["onset"], ctx, "onset") if texts.get("onset") else effective
     expires = texts.get("expires")
     return {
         "event": signal_code or _recognise(event_text) or _recognise(headline) or event_text,
@@ -475,7 +476,8 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
         "headline": headline,
         "description": texts.get("description"),
         "instruction": texts.get("instruction"),
-        "onset": parse_time(onset, ctx, "onset") if onset else None,
+        "effective": effective,
+        "onset": onset,
         "expires": parse_time(expires, ctx, "expires") if expires else None,
         "areas": [_area(*_index(a), n) for n, a in enumerate(fields.get("area", ()), 1)],
     }

@@ -590,7 +590,8 @@ class Alert(Record):
     instruction: str | None = None
     language: str = "zh-CN"
     translations: list[AlertText] = Field(default_factory=list, description="the other languages' texts")
-    onset: AwareDatetime | None = None
+    effective: AwareDatetime | None = Field(default=None, description="CAP effective: when the information applies")
+    onset: AwareDatetime | None = Field(default=None, description="when the event begins (effective if not given)")
     expires: AwareDatetime | None = None
     areas: list[AlertArea] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list, description="CAP sender,identifier,sent")

@@ -117,7 +117,7 @@ def test_fog_yellow_alert_fields() -> None:
     assert a.headline == "郑州市气象台发布大雾黄色预警"
     assert a.description.startswith("郑州市气象台2026年1月12日6时30分发布大雾黄色预警信号")
     assert "减速慢行" in a.instruction
-    assert a.onset == datetime(2026, 1, 11, 22, 30, tzinfo=UTC)
+    assert a.effective == a.onset == datetime(2026, 1, 11, 22, 30, tzinfo=UTC)
     assert a.expires == datetime(2026, 1, 12, 4, 0, tzinfo=UTC)
     assert a.references == []
     assert a.cancelled is False
@@ -197,7 +197,7 @@ def test_road_icing_circle_is_a_geodesic_polygon_and_given_severity_wins() -> No
     assert a.event == "道路结冰"
     assert a.colour is WarningColour.YELLOW  # eventCode 11B21-3
     assert a.severity is AlertSeverity.SEVERE  # given Severe kept although yellow means Moderate
-    assert a.onset == datetime(2026, 2, 3, 9, 10, tzinfo=UTC)  # from <effective>
+    assert a.effective == a.onset == datetime(2026, 2, 3, 9, 10, tzinfo=UTC)  # no <onset>: from <effective>
     [area] = a.areas
     assert area.admin_codes == ["411000"]
     ring = area.geometry.coordinates[0]
