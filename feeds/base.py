@@ -163,8 +163,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def parse_xml(data: bytes) -> Element:
+def parse_xml(data: bytes, charset: str | None = None) -> Element:
     """Parse untrusted XML: no DTDs, no entities, no external references; GBK declared is honoured.
+
+    ``charset`` is the transport's (HTTP ``Content-Type``): it is used when the document declares
+    no encoding and starts with no byte-order mark, where XML alone would read UTF-8; a document's
+    own declaration wins, as the document knows its bytes better than a server's configuration.
 
     Entity bombs and external references need a ``<!DOCTYPE``, so a UTF-8 document without one goes
     straight to the C tree builder (defusedxml runs pure-Python callbacks, several times slower);
@@ -172,6 +176,8 @@ def parse_xml(data: bytes) -> Element:
     DTD and words the error.
     """
     check_size(data)
+    if charset is not None and _XML_DECLARATION.match(data) is None:
+        data = _transcoded(data, charset)
     if b"<!DOCTYPE" not in data and b"\x00" not in data:
         declared = _XML_DECLARATION.match(data)
         if declared is None or _canonical(declared.group(1).decode("ascii")) == "utf-8":
@@ -212,6 +218,20 @@ def _parse_xml_defused(data: bytes) -> Element:
     except (LookupError, ValueError) as err:  # an unknown encoding, or a multi-byte one expat cannot read
         name = declared.group(1).decode("ascii") if declared else encoding
         raise FeedError(f"unknown or unsupported character encoding {name!r} (send UTF-8 or GBK)") from err
+
+
+def _transcoded(data: bytes, charset: str) -> bytes:
+    """``data`` in UTF-8 when the transport names another encoding and no byte-order mark overrides it."""
+    encoding = _canonical(charset)
+    if encoding == "utf-8" or data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data
+    codec = "gb18030" if encoding in _CHINESE_ENCODINGS else encoding
+    try:
+        return data.decode(codec).encode()
+    except LookupError as err:
+        raise FeedError(f"unknown or unsupported character encoding {charset!r} (send UTF-8 or GBK)") from err
+    except UnicodeDecodeError as err:
+        raise FeedError(_encoding_reason(data, encoding, err)) from err
 
 
 def _canonical(name: str) -> str:

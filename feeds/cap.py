@@ -238,7 +238,7 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
     """Parse one CAP document (an alert, or an Atom/RSS feed of them) into Alert records."""
     parsed = Parsed(snapshot=False)
     with gc_paused():
-        _read(parse_xml(data), parsed, ctx)  # the tree is freed on return, before the collector is back on
+        _read(parse_xml(data, ctx.charset), parsed, ctx)  # the tree is freed on return, before the collector is back on
     return parsed
 
 

@@ -326,7 +326,7 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
 
 
 def _parse(data: bytes, ctx: ParseContext) -> Parsed:
-    root = parse_xml(data)
+    root = parse_xml(data, ctx.charset)
     publications, snapshot = _publications(root)
     parsed = Parsed(snapshot=snapshot)
     seen: set[str] = set()

@@ -138,7 +138,7 @@ def parse(data: bytes, ctx: ParseContext) -> Parsed:
     head = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
     first = head.lstrip()[:1]
     if first == b"<":
-        items, complete, to_dict = _read_xml(data)
+        items, complete, to_dict = _read_xml(data, ctx.charset)
     elif first in (b"{", b"["):
         items, complete, to_dict = _read_json(data, ctx)
     else:
@@ -181,8 +181,8 @@ def _json_event(item: Any) -> dict[str, Any]:
     return item
 
 
-def _read_xml(data: bytes) -> tuple[list[Any], bool, Callable[[Any], dict[str, Any]]]:
-    root = parse_xml(data)
+def _read_xml(data: bytes, charset: str | None) -> tuple[list[Any], bool, Callable[[Any], dict[str, Any]]]:
+    root = parse_xml(data, charset)
     if local(root.tag) != "open511":
         raise FeedError(f"not an Open511 document: the root element is <{local(root.tag)}>, not <open511>")
     containers = children(root, "events")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -464,6 +465,23 @@ def test_gbk_declared_gbk_is_accepted() -> None:
     [a] = parse(alert().replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk"), CTX).records
     assert a.sender == "郑州市气象台"
     assert a.areas[0].area_desc == "郑州市区"
+
+
+def test_the_transport_charset_reads_a_document_that_declares_none() -> None:
+    data = alert(declaration=False).encode("gbk")
+    [a] = parse(data, ParseContext(source="hnqx", charset="GBK")).records
+    assert a.sender == "郑州市气象台" and a.areas[0].area_desc == "郑州市区"
+    with pytest.raises(FeedError, match="looks GBK-encoded"):
+        parse(data, CTX)  # no charset: XML reads UTF-8
+    with pytest.raises(FeedError, match="unknown or unsupported character encoding 'x-klingon'"):
+        parse(data, ParseContext(source="hnqx", charset="x-klingon"))
+
+
+def test_a_declaration_or_byte_order_mark_wins_over_the_transport_charset() -> None:
+    declared = alert().replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk")
+    assert parse(declared, ParseContext(source="hnqx", charset="ISO-8859-1")).records[0].sender == "郑州市气象台"
+    bom = codecs.BOM_UTF8 + alert(declaration=False).encode()
+    assert parse(bom, ParseContext(source="hnqx", charset="GBK")).records[0].sender == "郑州市气象台"
 
 
 def test_wrong_root_names_the_element() -> None:
