@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import shapely
 from pydantic import AwareDatetime, TypeAdapter
 
 from tests.factories import event, poi, section
+from tests.services import opened
 from travel.bus import decode_change, encode_change
 from travel.geometry import Geometry
 from travel.models import Kind
-from travel.store.base import Change, ChangeOp, Store, json_time, to_rows
+from travel.store.base import BBox, Change, ChangeOp, Query, Store, json_time, to_rows
+from travel.store.embedded import _ROWS_PER_INSERT, EmbeddedStore, _format_time, _stamp_texts
 from travel.store.postgis import SRID, _ewkb
 
 STAMPS = [
@@ -77,3 +80,18 @@ async def test_upsert_rows_stores_and_reports_what_upsert_would(store: Store) ->
     assert [c.op for c in again] == [ChangeOp.UNCHANGED, ChangeOp.UPDATED]
     assert again[0].record == event("2", version=3) and again[1].record.severity == "major"
     assert [r.version for r in await store.history(Kind.EVENT, "gsj:2")] == [3, 4]
+
+
+@pytest.mark.parametrize("stamp", STAMPS[:3])
+def test_the_embedded_stores_stamp_texts_are_its_column_text_and_json(stamp: datetime) -> None:
+    assert _stamp_texts(stamp) == (_format_time(stamp), json_time(stamp))
+
+
+async def test_a_bulk_batch_larger_than_one_insert_statement_stores_every_row(tmp_path: Path) -> None:
+    records = [poi(f"p{i}", 113.0 + i / 1000, 34.0) for i in range(2 * _ROWS_PER_INSERT + 7)]
+    async with opened(EmbeddedStore(tmp_path / "travel.sqlite3")) as store:
+        changes = await store.upsert_rows(to_rows(records))
+        assert [c.op for c in changes] == [ChangeOp.CREATED] * len(records)
+        assert await store.counts() == {Kind.POI: len(records)}
+        near = await store.query(Query(Kind.POI, bbox=BBox(113.1005, 33.9, 113.1015, 34.1)))
+        assert [r.id for r in near] == ["geodata:p101"]

@@ -16,6 +16,7 @@ reader, so reads see committed snapshots and never queue behind a large import.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import os
@@ -23,8 +24,8 @@ import sqlite3
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from travel.errors import StoreUnavailable
 from travel.models import Kind, Record, record_from_json
 from travel.spatial import EARTH_RADIUS_M, degree_box, distance_between_m, distance_m, metres_to_degrees
-from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query, Row, json_time, to_rows
+from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query, Row, to_rows
 
 # --------------------------------------------------------------------------- schema
 # Each migration is a tuple of statements ending with the user_version it brings the file to; they
@@ -117,16 +118,16 @@ _PING = "SELECT count(*) FROM sqlite_schema"
 _MAX_INGESTED = "SELECT max(ingested_at) FROM records WHERE kind = ?"
 _MAX_RID = "SELECT coalesce(max(rid), 0) FROM records"
 _EXISTING = "SELECT id, version, rid FROM records WHERE kind = ? AND id IN (SELECT value FROM json_each(?))"
-_INSERT_RECORD = """
-    INSERT INTO records (rid, kind, id, version, source, road, active, ingested_at, geometry, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
+# Rows are inserted by statements of many VALUES rows each (see ``_insert``).
+_INSERT_RECORDS = "INSERT INTO records (rid, kind, id, version, source, road, active, ingested_at, geometry, body)"
+_RECORD_WIDTH = 10
 _UPDATE_RECORD = """
     UPDATE records
     SET kind = ?, id = ?, version = ?, source = ?, road = ?, active = ?, ingested_at = ?, geometry = ?, body = ?
     WHERE rid = ?
 """
-_UPSERT_BOX = "INSERT OR REPLACE INTO records_rtree VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_BOXES = "INSERT OR REPLACE INTO records_rtree (rid, min_x, max_x, min_y, max_y, min_k, max_k)"
+_BOX_WIDTH = 7
 _DELETE_BOX = "DELETE FROM records_rtree WHERE rid = ?"
 _INSERT_HISTORY = "INSERT INTO history (kind, id, version, ingested_at, body) VALUES (?, ?, ?, ?, ?)"
 _ARCHIVE = """
@@ -170,6 +171,9 @@ _LIMIT = " LIMIT :limit"
 # --------------------------------------------------------------------------- tuning
 _TICK = timedelta(microseconds=1)
 _CHUNK = 900  # ids per lookup statement
+# VALUES rows per insert statement: a bulk load spends ~17 µs a record in SQLite instead of ~20 with one
+# row per statement (fewer steps and resets; 50 rows ~18 µs, 500 ~17).
+_ROWS_PER_INSERT = 100
 _NEAREST_START_M = 1_000.0
 _HALF_CIRCUMFERENCE_M = math.pi * EARTH_RADIUS_M  # no two points on Earth are farther apart
 _CORRIDOR_STEP_DEG = 0.25  # an along-line query looks up boxes this big, not the route's whole bbox
@@ -178,15 +182,6 @@ _Key = tuple[Kind, str]
 _Box = tuple[float, float, float, float]  # west, south, east, north
 _Candidate = tuple[int, str, BaseGeometry]  # rid, id, geometry
 _Ranked = tuple[float, str, int]  # distance, id, rid
-
-
-@dataclass(slots=True)
-class _Batch:
-    """What one upsert call decided before touching the file."""
-
-    changes: list[Change] = field(default_factory=list)
-    latest: dict[_Key, tuple[Row, str, str]] = field(default_factory=dict)  # newest: row, time, body
-    history: list[tuple[str, str, int, str, str]] = field(default_factory=list)  # superseded within the batch
 
 
 class EmbeddedStore:
@@ -310,15 +305,14 @@ class EmbeddedStore:
             await db.execute(_BEGIN)
             try:
                 existing = await self._existing(db, rows)
-                batch = self._plan(rows, records, existing)
-                await self._apply(db, batch, existing)
+                changes = await self._write_rows(db, rows, records, existing)
                 await db.execute(_COMMIT)
             except BaseException as err:
                 err.add_note(f"upsert of {len(rows)} records rolled back; nothing was stored")
                 raise
             finally:
                 await _rollback(db)
-        return batch.changes
+        return changes
 
     async def _existing(self, db: aiosqlite.Connection, rows: Sequence[Row]) -> dict[_Key, tuple[int, int]]:
         """(version, rid) of the stored records the batch touches, in a few chunked lookups."""
@@ -334,51 +328,51 @@ class EmbeddedStore:
                     found[(kind, record_id)] = (version, rid)
         return found
 
-    def _plan(
-        self, rows: Sequence[Row], records: Sequence[Record] | None, existing: dict[_Key, tuple[int, int]]
-    ) -> _Batch:
-        """Decide each row's fate in input order, stamping the ones that win."""
-        batch = _Batch()
-        versions = {key: version for key, (version, _) in existing.items()}
-        for i, row in enumerate(rows):
-            key = (row.kind, row.id)
-            held = versions.get(key)
-            if held is not None and row.version <= held:
-                batch.changes.append(Change(ChangeOp.UNCHANGED, records[i]) if records is not None
-                                     else Change.of_body(ChangeOp.UNCHANGED, row.kind, row.body("null")))
-                continue
-            ingested_at = self._stamp()
-            stamp = ingested_at.isoformat(timespec="microseconds")[:-6] + "Z"  # stamps are UTC: "+00:00" → "Z"
-            body = row.body(json_time(ingested_at))
-            versions[key] = row.version
-            op = ChangeOp.CREATED if held is None else ChangeOp.UPDATED
-            batch.changes.append(Change(op, records[i].model_copy(update={"ingested_at": ingested_at}))
-                                 if records is not None else Change.of_body(op, row.kind, body))
-            superseded = batch.latest.get(key)
-            if superseded is not None:  # an earlier version in this very batch: straight to history
-                older, older_stamp, older_body = superseded
-                batch.history.append((older.kind.value, older.id, older.version, older_stamp, older_body))
-            batch.latest[key] = (row, stamp, body)
-        return batch
+    async def _write_rows(
+        self,
+        db: aiosqlite.Connection,
+        rows: Sequence[Row],
+        records: Sequence[Record] | None,
+        existing: dict[_Key, tuple[int, int]],
+    ) -> list[Change]:
+        """Stamp the rows that win, in input order, and write them.
 
-    async def _apply(self, db: aiosqlite.Connection, batch: _Batch, existing: dict[_Key, tuple[int, int]]) -> None:
-        """Write the planned rows: superseded rows to history, current records, their R*Tree boxes."""
+        Superseded current rows go to history before they are overwritten; a version superseded
+        within the batch goes straight to history, after the records it refers to are written.
+        """
+        ops, last = _decide(rows, existing)
         [(next_rid,)] = await db.execute_fetchall(_MAX_RID)
+        changes: list[Change] = []
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         boxes: list[tuple[Any, ...]] = []
         unboxed: list[tuple[int]] = []
-        for key, (row, stamp, body) in batch.latest.items():
-            stored = existing.get(key)
+        history: list[tuple[Any, ...]] = []
+        for i, row in enumerate(rows):
+            op = ops[i]
+            if op is ChangeOp.UNCHANGED:
+                changes.append(Change(op, records[i]) if records is not None
+                               else Change.of_body(op, row.kind, row.body("null")))
+                continue
+            ingested_at = self._stamp()
+            stamp, stamp_json = _stamp_texts(ingested_at)
+            body = row.body(stamp_json)
+            changes.append(Change(op, records[i].model_copy(update={"ingested_at": ingested_at}))
+                           if records is not None else Change.of_body(op, row.kind, body))
+            kind = row.kind.value
+            if i not in last:
+                history.append((kind, row.id, row.version, stamp, body))
+                continue
+            stored = existing.get((row.kind, row.id))
             if stored is None:
                 next_rid += 1
                 rid = next_rid
-                inserts.append((rid, row.kind.value, row.id, row.version, row.source, row.road, int(row.active),
-                                stamp, row.wkb, body))
+                inserts.append((rid, kind, row.id, row.version, row.source, row.road, int(row.active), stamp,
+                                row.wkb, body))
             else:
                 rid = stored[1]
-                updates.append((row.kind.value, row.id, row.version, row.source, row.road, int(row.active),
-                                stamp, row.wkb, body, rid))
+                updates.append((kind, row.id, row.version, row.source, row.road, int(row.active), stamp,
+                                row.wkb, body, rid))
             if row.bounds is not None:
                 west, south, east, north = row.bounds
                 kind_key = _KIND_KEYS[row.kind]
@@ -386,11 +380,12 @@ class EmbeddedStore:
             elif stored is not None:
                 unboxed.append((rid,))
         await db.executemany(_ARCHIVE, [(rid,) for *_, rid in updates])  # before they are overwritten
-        await db.executemany(_INSERT_RECORD, inserts)
         await db.executemany(_UPDATE_RECORD, updates)
-        await db.executemany(_UPSERT_BOX, boxes)
+        await _insert(db, _INSERT_RECORDS, _RECORD_WIDTH, inserts)
+        await _insert(db, _UPSERT_BOXES, _BOX_WIDTH, boxes)
         await db.executemany(_DELETE_BOX, unboxed)
-        await db.executemany(_INSERT_HISTORY, batch.history)
+        await db.executemany(_INSERT_HISTORY, history)
+        return changes
 
     def _stamp(self) -> datetime:
         """A commit time later than every earlier one, even within one clock microsecond."""
@@ -523,6 +518,41 @@ async def _run_all(db: aiosqlite.Connection, statements: Iterable[str]) -> None:
         await db.execute(statement)
 
 
+def _decide(rows: Sequence[Row], existing: dict[_Key, tuple[int, int]]) -> tuple[list[ChangeOp], set[int]]:
+    """Each row's fate in input order, and the rows that end up current (the last winning one of each record)."""
+    versions = {key: version for key, (version, _) in existing.items()}
+    ops: list[ChangeOp] = []
+    last: dict[_Key, int] = {}
+    for i, row in enumerate(rows):
+        key = (row.kind, row.id)
+        held = versions.get(key)
+        if held is not None and row.version <= held:
+            ops.append(ChangeOp.UNCHANGED)
+            continue
+        ops.append(ChangeOp.CREATED if held is None else ChangeOp.UPDATED)
+        versions[key] = row.version
+        last[key] = i
+    return ops, set(last.values())
+
+
+async def _insert(db: aiosqlite.Connection, insert: str, width: int, rows: list[tuple[Any, ...]]) -> None:
+    """Run ``insert`` (an INSERT up to VALUES) for ``rows`` of ``width`` values, ``_ROWS_PER_INSERT`` a statement."""
+    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+    if whole:
+        await db.executemany(_values(insert, width, _ROWS_PER_INSERT),
+                             [tuple(chain.from_iterable(rows[i : i + _ROWS_PER_INSERT]))
+                              for i in range(0, whole, _ROWS_PER_INSERT)])
+    if whole < len(rows):
+        await db.execute(_values(insert, width, len(rows) - whole), tuple(chain.from_iterable(rows[whole:])))
+
+
+@functools.cache
+def _values(insert: str, width: int, count: int) -> str:
+    """``insert`` with ``count`` VALUES rows of ``width`` parameters."""
+    row = "(" + ", ".join("?" * width) + ")"
+    return f"{insert} VALUES {', '.join([row] * count)}"
+
+
 async def _rollback(db: aiosqlite.Connection) -> None:
     """Roll back if a transaction is still open (a no-op after COMMIT)."""
     if db.in_transaction:
@@ -542,6 +572,13 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _stamp_texts(stamp: datetime) -> tuple[str, str]:
+    """A stamp of this store (UTC) as ``_format_time`` and ``json_time`` write it, formatted once."""
+    text = stamp.isoformat(timespec="microseconds")  # ends "+00:00": the store stamps in UTC
+    column = text[:-6] + "Z"
+    return column, f'"{column}"' if stamp.microsecond else f'"{text[:-13]}Z"'
 
 
 def _format_time(value: datetime) -> str:
