@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -64,6 +65,12 @@ class Geometry(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Geometry:
+        coords = self.coordinates
+        if self.type is GeometryType.LINESTRING and type(coords) is list and len(coords) <= SMALL_RING:
+            wkb = _small_line(coords)
+            if wkb is not None:
+                self.__dict__["wkb"] = wkb  # fill the cached_property: the shape is built from it when first asked
+                return self
         fast = _fast_shape(self.type, self.coordinates)
         if fast is not None:
             self.__dict__["shape"] = fast  # fill the cached_property: built and checked once
@@ -93,7 +100,15 @@ class Geometry(BaseModel):
     @cached_property
     def shape(self) -> BaseGeometry:
         """The shapely geometry (built once per instance)."""
+        wkb = self.__dict__.get("wkb")
+        if wkb is not None:
+            return shapely.from_wkb(wkb)
         return shape({"type": str(self.type), "coordinates": self.coordinates})
+
+    @cached_property
+    def wkb(self) -> bytes:
+        """The geometry as WKB, as ``shapely.to_wkb`` writes it (a short line keeps the WKB it was checked with)."""
+        return shapely.to_wkb(self.shape)
 
     @classmethod
     def from_shape(cls, geom: BaseGeometry) -> Geometry:
@@ -126,10 +141,6 @@ def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
     """
     if kind is GeometryType.POLYGON:
         return _fast_polygon(coords)
-    if kind is GeometryType.LINESTRING and type(coords) is list and len(coords) <= SMALL_RING:
-        line = _small_line(coords)
-        if line is not None:
-            return line
     if kind not in (GeometryType.POINT, GeometryType.LINESTRING):
         return None
     arr = _checked_array(coords, 1 if kind is GeometryType.POINT else 2)
@@ -142,15 +153,43 @@ def _fast_shape(kind: GeometryType, coords: list[Any]) -> BaseGeometry | None:
     return shapely.linestrings(arr)
 
 
-def _small_line(coords: list[Any]) -> BaseGeometry | None:
-    """A short line of lon/lat pairs built from its WKB (one GEOS call, no numpy set-up, half the time).
+def _small_line(coords: list[Any]) -> bytes | None:
+    """The WKB of a short line of lon/lat pairs (checked in plain Python: no GEOS call, no numpy set-up).
 
     None when it is not one: fewer than two distinct positions, z, NaN, out of range, not numbers.
     """
     flat = _flat_pairs(coords)
     if flat is None or flat[2:] == flat[:-2]:  # consecutive positions all equal: degenerate (or < 2)
         return None
-    return shapely.from_wkb(_WKB_LINESTRING.pack(1, 2, len(coords)) + struct.pack(f"<{len(flat)}d", *flat))
+    return _WKB_LINESTRING.pack(1, 2, len(coords)) + struct.pack(f"<{len(flat)}d", *flat)
+
+
+def wkbs_and_bounds(
+    geometries: Sequence[Geometry | None],
+) -> tuple[list[bytes | None], list[tuple[float, float, float, float] | None]]:
+    """Each geometry's WKB and bounds (west, south, east, north); None stays None.
+
+    A short line gives the WKB it was checked with and its bounds from its positions; the other
+    shapes are converted in one vectorized call (an import serializes a few hundred at a time).
+    """
+    wkbs: list[bytes | None] = [None] * len(geometries)
+    bounds: list[tuple[float, float, float, float] | None] = [None] * len(geometries)
+    rest: list[int] = []
+    for i, geometry in enumerate(geometries):
+        if geometry is None:
+            continue
+        wkb = geometry.__dict__.get("wkb")
+        if wkb is None or geometry.type is not GeometryType.LINESTRING:
+            rest.append(i)
+            continue
+        lons = [float(position[0]) for position in geometry.coordinates]
+        lats = [float(position[1]) for position in geometry.coordinates]
+        wkbs[i], bounds[i] = wkb, (min(lons), min(lats), max(lons), max(lats))
+    if rest:
+        shapes = [geometries[i].shape for i in rest]  # type: ignore[union-attr]
+        for i, wkb, box in zip(rest, shapely.to_wkb(shapes).tolist(), shapely.bounds(shapes).tolist(), strict=True):
+            wkbs[i], bounds[i] = wkb, tuple(box)
+    return wkbs, bounds
 
 
 def _fast_polygon(coords: list[Any]) -> BaseGeometry | None:

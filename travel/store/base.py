@@ -19,9 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
-import shapely
 from shapely.geometry import LineString
 
+from travel.geometry import wkbs_and_bounds
 from travel.models import Kind, Record, record_from_json
 
 
@@ -128,11 +128,10 @@ UNSTAMPED = '"ingested_at":null'
 def to_rows(records: Sequence[Record]) -> list[Row]:
     """The rows of ``records`` (any ``ingested_at`` they have is left for the store to replace).
 
-    Geometries are converted in one vectorized call for all of them.
+    Geometries are converted together (``wkbs_and_bounds``).
     """
     unstamped = [r if r.ingested_at is None else r.model_copy(update={"ingested_at": None}) for r in records]
-    shapes = [None if r.geometry is None else r.geometry.shape for r in unstamped]
-    wkbs, bounds = shapely.to_wkb(shapes).tolist(), shapely.bounds(shapes).tolist()
+    wkbs, bounds = wkbs_and_bounds([r.geometry for r in unstamped])
     out = []
     for record, wkb, box in zip(unstamped, wkbs, bounds, strict=True):
         try:
@@ -144,7 +143,7 @@ def to_rows(records: Sequence[Record]) -> list[Row]:
             err.add_note(f"while serializing {record.kind}:{record.id} v{record.version}")
             raise
         out.append(Row(record.kind, record.id, record.version, record.source, record.road_code, record.active,
-                       wkb, None if wkb is None else tuple(box), head + '"ingested_at":', tail))
+                       wkb, box, head + '"ingested_at":', tail))
     return out
 
 
