@@ -155,6 +155,7 @@ def raw_geojson(
     seen: dict[str, int] = {}
     pending: list[tuple[int, Any]] = []
     metadata_seen = False
+    name = path.name
     try:
         for event, key, value in _collection_events(path):
             if event == "member":
@@ -167,9 +168,9 @@ def raw_geojson(
             if not metadata_seen and defaults.updated_at is None:
                 pending.append((key, value))  # metadata may still follow: hold the features back
                 continue
-            yield _attempt(_feature_head, path, kind, key, value, source, defaults, seen)
+            yield _attempt(_feature_head, name, kind, key, value, source, defaults, seen)
         for n, feat in pending:
-            yield _attempt(_feature_head, path, kind, n, feat, source, defaults, seen)
+            yield _attempt(_feature_head, name, kind, n, feat, source, defaults, seen)
     except InvalidRecord as err:
         yield err
 
@@ -233,10 +234,10 @@ def _file_defaults(path: Path, kind: Kind, meta: Any, defaults: _Defaults) -> _D
 
 
 def _feature_head(
-    path: Path, kind: Kind, n: int, feat: Any, source: str, defaults: _Defaults, seen: dict[str, int]
+    name: str, kind: Kind, n: int, feat: Any, source: str, defaults: _Defaults, seen: dict[str, int]
 ) -> Raw:
-    """Check that one Feature is a Feature with an id not used before in the file."""
-    where = f"{path.name}: feature {n}"
+    """Check that one Feature (of the file called ``name``) is a Feature with an id not used before in the file."""
+    where = f"{name}: feature {n}"
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         raise InvalidRecord(f"{where}: not a GeoJSON Feature", param="type")
     fid = feat.get("id")
@@ -355,8 +356,8 @@ class _JsonStream:
                                 param="features")
         self.pos += 1
 
-    def value(self, what: str) -> Any:
-        """Decode the next JSON value, reading more of the file until it is complete."""
+    def value(self, what: str | int) -> Any:
+        """Decode the next JSON value (``what``: its name, or the number of the feature), reading on until complete."""
         self.peek()
         while True:
             try:
@@ -364,7 +365,8 @@ class _JsonStream:
             except json.JSONDecodeError as err:
                 if self._fill():
                     continue
-                raise InvalidRecord(f"{self.name}: {what}: malformed JSON: {err.msg}", param="features") from err
+                name = f"feature {what}" if isinstance(what, int) else what
+                raise InvalidRecord(f"{self.name}: {name}: malformed JSON: {err.msg}", param="features") from err
             if end == len(self.buf) and self._fill():
                 continue  # a number or literal may go on in the next chunk
             self.pos = end
@@ -411,11 +413,11 @@ def _features(s: _JsonStream) -> Iterator[tuple[str, int, Any]]:
     n = 0
     while True:
         n += 1
-        yield "feature", n, s.value(f"feature {n}")
-        nxt = s.peek()
-        s.expect("," if nxt == "," else "]", f"after feature {n}")
-        if nxt != ",":
+        yield "feature", n, s.value(n)  # a number, not a name: formatted only for an error
+        if s.peek() != ",":
+            s.expect("]", f"after feature {n}")
             return
+        s.pos += 1
 
 
 # --------------------------------------------------------------------------- CSV
