@@ -15,7 +15,7 @@ from travel.bus import decode_change, encode_change
 from travel.geometry import Geometry
 from travel.models import Kind
 from travel.store.base import BBox, Change, ChangeOp, Query, Store, json_time, to_rows
-from travel.store.embedded import _ROWS_PER_INSERT, EmbeddedStore, _format_time, _stamp_texts
+from travel.store.embedded import _ROWS_PER_INSERT, EmbeddedStore, _Clock, _datetime, _format_time
 from travel.store.postgis import SRID, _ewkb
 
 STAMPS = [
@@ -83,8 +83,18 @@ async def test_upsert_rows_stores_and_reports_what_upsert_would(store: Store) ->
 
 
 @pytest.mark.parametrize("stamp", STAMPS[:3])
-def test_the_embedded_stores_stamp_texts_are_its_column_text_and_json(stamp: datetime) -> None:
-    assert _stamp_texts(stamp) == (_format_time(stamp), json_time(stamp))
+def test_the_embedded_stores_clock_writes_its_column_text_and_json(stamp: datetime) -> None:
+    clock = _Clock(stamp - timedelta(seconds=1))
+    micros = (stamp - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert _datetime(micros) == stamp
+    assert clock.texts(micros) == clock.texts(micros) == (_format_time(stamp), json_time(stamp))
+
+
+def test_the_embedded_stores_clock_never_goes_back() -> None:
+    ahead = datetime.now(UTC) + timedelta(seconds=5)  # stamps read back from a file written by a clock ahead
+    clock = _Clock(ahead)
+    stamps = [clock.stamp() for _ in range(1000)]
+    assert stamps == sorted(set(stamps)) and _datetime(stamps[0]) == ahead + timedelta(microseconds=1)
 
 
 async def test_a_bulk_batch_larger_than_one_insert_statement_stores_every_row(tmp_path: Path) -> None:

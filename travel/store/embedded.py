@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -170,6 +171,7 @@ _LIMIT = " LIMIT :limit"
 
 # --------------------------------------------------------------------------- tuning
 _TICK = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHUNK = 900  # ids per lookup statement
 # VALUES rows per insert statement: a bulk load spends ~17 µs a record in SQLite instead of ~20 with one
 # row per statement (fewer steps and resets; 50 rows ~18 µs, 500 ~17).
@@ -184,6 +186,40 @@ _Candidate = tuple[int, str, BaseGeometry]  # rid, id, geometry
 _Ranked = tuple[float, str, int]  # distance, id, rid
 
 
+class _Clock:
+    """Commit stamps, as microseconds since the epoch: later than every earlier one, even within one clock microsecond.
+
+    Integers formatted from a cached text of their second, as an import stamps every record it writes.
+    """
+
+    __slots__ = ("last", "_second", "_prefix")
+
+    def __init__(self, last: datetime | None = None) -> None:
+        self.last = -1 if last is None else (last - _EPOCH) // _TICK
+        self._second, self._prefix = -1, ""
+
+    def stamp(self) -> int:
+        """The next stamp: now, or a microsecond after the last one."""
+        now = time.time_ns() // 1000
+        if now <= self.last:
+            now = self.last + 1
+        self.last = now
+        return now
+
+    def texts(self, micros: int) -> tuple[str, str]:
+        """A stamp as ``_format_time`` writes it (the ingested_at column) and as ``json_time`` does (the body)."""
+        second, micro = divmod(micros, 1_000_000)
+        if second != self._second:
+            self._second, self._prefix = second, _datetime(micros - micro).isoformat()[:19]
+        column = f"{self._prefix}.{micro:06d}Z"
+        return column, f'"{column}"' if micro else f'"{self._prefix}Z"'
+
+
+def _datetime(micros: int) -> datetime:
+    """A stamp of ``_Clock`` as an aware datetime (UTC)."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
 class EmbeddedStore:
     """The single-file store: no server to run, durable on commit, geo-indexed by an R*Tree."""
 
@@ -193,7 +229,7 @@ class EmbeddedStore:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._last_ingested: datetime | None = None
+        self._clock = _Clock()
         self._write_lock = asyncio.Lock()
         self._bulk_loads = 0
 
@@ -208,7 +244,7 @@ class EmbeddedStore:
             await self._prepare_writer(self._writer)
             self._reader = await aiosqlite.connect(self.path, isolation_level=None)
             await _run_all(self._reader, _READER_PRAGMAS)
-            self._last_ingested = await self._max_ingested()
+            self._clock = _Clock(await self._max_ingested())
         except (OSError, sqlite3.Error) as err:
             await self.close()
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {err}") from err
@@ -354,10 +390,10 @@ class EmbeddedStore:
                 changes.append(Change(op, records[i]) if records is not None
                                else Change.of_body(op, row.kind, row.body("null")))
                 continue
-            ingested_at = self._stamp()
-            stamp, stamp_json = _stamp_texts(ingested_at)
+            micros = self._clock.stamp()
+            stamp, stamp_json = self._clock.texts(micros)
             body = row.body(stamp_json)
-            changes.append(Change(op, records[i].model_copy(update={"ingested_at": ingested_at}))
+            changes.append(Change(op, records[i].model_copy(update={"ingested_at": _datetime(micros)}))
                            if records is not None else Change.of_body(op, row.kind, body))
             kind = _KIND_VALUES[row.kind]
             if i not in last:
@@ -386,14 +422,6 @@ class EmbeddedStore:
         await db.executemany(_DELETE_BOX, unboxed)
         await db.executemany(_INSERT_HISTORY, history)
         return changes
-
-    def _stamp(self) -> datetime:
-        """A commit time later than every earlier one, even within one clock microsecond."""
-        now = datetime.now(UTC)
-        if self._last_ingested is not None and now <= self._last_ingested:
-            now = self._last_ingested + _TICK
-        self._last_ingested = now
-        return now
 
     # ----------------------------------------------------------------------- reads
     async def get(self, kind: Kind, record_id: str) -> Record | None:
@@ -572,13 +600,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _stamp_texts(stamp: datetime) -> tuple[str, str]:
-    """A stamp of this store (UTC) as ``_format_time`` and ``json_time`` write it, formatted once."""
-    text = stamp.isoformat(timespec="microseconds")  # ends "+00:00": the store stamps in UTC
-    column = text[:-6] + "Z"
-    return column, f'"{column}"' if stamp.microsecond else f'"{text[:-13]}Z"'
 
 
 def _format_time(value: datetime) -> str:
