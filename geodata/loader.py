@@ -138,7 +138,7 @@ def read_geojson(
     version: int | None = None,
 ) -> Iterator[Record]:
     """Records of ``kind`` from a GeoJSON FeatureCollection, one feature at a time; the first error raises."""
-    return _raising(_built(raw_geojson(path, kind, source, updated_at=updated_at, version=version)))
+    return _raising(built(raw_geojson(path, kind, source, updated_at=updated_at, version=version)))
 
 
 def raw_geojson(
@@ -197,13 +197,8 @@ def build(raw: Raw) -> Record:
     return _build(RECORD_TYPES[raw.kind], raw.where, raw.source, raw.source_id, fields, geometry, raw.defaults)
 
 
-def build_all(items: Iterable[Raw | Record | InvalidRecord]) -> list[Record | InvalidRecord]:
-    """Each raw item validated into its record or error (records and errors pass through), in order."""
-    return [_attempt(build, item) if isinstance(item, Raw) else item for item in items]
-
-
-def _built(items: Iterator[Raw | InvalidRecord]) -> Iterator[Record | InvalidRecord]:
-    """Validate raw items one at a time as they are read."""
+def built(items: Iterable[Raw | Record | InvalidRecord]) -> Iterator[Record | InvalidRecord]:
+    """Each raw item validated into its record or error as it is read (records and errors pass through)."""
     for item in items:
         yield _attempt(build, item) if isinstance(item, Raw) else item
 
@@ -430,7 +425,7 @@ def read_csv(
     version: int | None = None,
 ) -> Iterator[Record]:
     """Records of ``kind`` from a CSV file with a header row, one row at a time; the first error raises."""
-    return _raising(_built(raw_csv(path, kind, source, updated_at=updated_at, version=version)))
+    return _raising(built(raw_csv(path, kind, source, updated_at=updated_at, version=version)))
 
 
 def raw_csv(

@@ -16,6 +16,7 @@ import shapely
 
 from geodata import BUNDLE_DIR
 from travel.bus import InProcessBus
+from travel.errors import InvalidRecord
 from travel.importer import (
     Defaults,
     ImportRefused,
@@ -169,6 +170,17 @@ def test_spooled_batches_give_back_every_record_as_its_row(kind: Kind, tmp_path:
         assert record_from_json(kind, row.body("null")) == original
         if original.geometry is not None:
             assert row.wkb is not None and shapely.equals_exact(shapely.from_wkb(row.wkb), original.geometry.shape)
+
+
+def test_checked_records_name_a_bad_record_and_read_on(tmp_path: Path) -> None:
+    data = json.loads((BUNDLE_DIR / "pois.geojson").read_text(encoding="utf-8"))
+    data["features"][1]["geometry"] = {"type": "Point", "coordinates": [200.0, 34.0]}
+    path = tmp_path / "pois.geojson"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    items = list(checked_records(path, Kind.POI, Defaults(updated_at=UPDATED_AT)))
+    assert len(items) == len(data["features"])
+    assert isinstance(items[1], InvalidRecord) and "feature 2" in items[1].detail
+    assert not any(isinstance(item, InvalidRecord) for item in items[:1] + items[2:])
 
 
 @pytest.mark.parametrize("alone_until", [0, 12])

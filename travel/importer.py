@@ -113,8 +113,7 @@ def file_defaults(path: Path, updated_at: str | None = None) -> Defaults:
 
 def checked_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[Record | InvalidRecord]:
     """Each record of the file, or the error that made it invalid; reading goes on after a bad record."""
-    for item in raw_records(path, kind, defaults):
-        yield loader.build(item) if isinstance(item, loader.Raw) else item
+    return loader.built(raw_records(path, kind, defaults))
 
 
 def raw_records(path: Path, kind: Kind, defaults: Defaults) -> Iterator[loader.Raw | Record | InvalidRecord]:
@@ -162,7 +161,7 @@ def check_chunk(items: list[loader.Raw | Record | InvalidRecord]) -> Checked:
     """
     records: list[Record] = []
     errors: list[str] = []
-    for item in loader.build_all(items):
+    for item in loader.built(items):
         if isinstance(item, InvalidRecord):
             errors.append(item.detail)
         else:
