@@ -176,17 +176,17 @@ def parse_xml(data: bytes, charset: str | None = None) -> Element:
     DTD and words the error.
     """
     check_size(data)
-    if charset is not None and _XML_DECLARATION.match(data) is None:
-        data = _transcoded(data, charset)
-    if b"<!DOCTYPE" not in data and b"\x00" not in data:
-        declared = _XML_DECLARATION.match(data)
-        if declared is None or _canonical(declared.group(1).decode("ascii")) == "utf-8":
-            parser = XMLParser()
-            try:
-                parser.feed(data)
-                return parser.close()
-            except ParseError:
-                pass
+    declared = _XML_DECLARATION.match(data)
+    if charset is not None and declared is None:
+        data = _transcoded(data, charset)  # still undeclared
+    utf8 = declared is None or _canonical(declared.group(1).decode("ascii")) == "utf-8"
+    if utf8 and b"<!DOCTYPE" not in data and b"\x00" not in data:
+        parser = XMLParser()
+        try:
+            parser.feed(data)
+            return parser.close()
+        except ParseError:
+            pass
     return _parse_xml_defused(data)
 
 

@@ -78,6 +78,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -464,9 +465,7 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
     severity = _code(texts, "severity")
     if severity is AlertSeverity.UNKNOWN and colour is not None:
         severity = COLOUR_SEVERITY[colour]
-    effective = parse_time(texts["effective"], ctx, "effective") if texts.get("effective") else None
-    onset = parse_time(texts["onset"], ctx, "onset") if texts.get("onset") else effective
-    expires = texts.get("expires")
+    effective = _time(texts, "effective", ctx)
     return {
         "event": signal_code or _recognise(event_text) or _recognise(headline) or event_text,
         "colour": colour,
@@ -477,10 +476,16 @@ def _primary(texts: Texts, fields: Fields, ctx: ParseContext, number: int) -> di
         "description": texts.get("description"),
         "instruction": texts.get("instruction"),
         "effective": effective,
-        "onset": onset,
-        "expires": parse_time(expires, ctx, "expires") if expires else None,
+        "onset": _time(texts, "onset", ctx) or effective,
+        "expires": _time(texts, "expires", ctx),
         "areas": [_area(*_index(a), n) for n, a in enumerate(fields.get("area", ()), 1)],
     }
+
+
+def _time(texts: Texts, name: str, ctx: ParseContext) -> datetime | None:
+    """A CAP time element in UTC, None when absent or empty."""
+    value = texts.get(name)
+    return parse_time(value, ctx, name) if value else None
 
 
 _CODES: dict[str, dict[str, Any]] = {

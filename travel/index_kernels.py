@@ -16,9 +16,10 @@ import math
 import numpy as np
 from numba import njit
 
-EARTH_RADIUS_M = 6_371_008.8
-_M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
+from travel.spatial import EARTH_RADIUS_M, degree_box
+
 _RAD = math.pi / 180.0  # what math.radians multiplies by
+_degree_box = njit(cache=True, nogil=True)(degree_box)  # the same formula, compiled for ``within``
 
 
 @njit(cache=True, nogil=True)
@@ -59,11 +60,7 @@ def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.nd
     ``halves`` holds each point's latitude in radians and its cosine (rows 0 and 1). The candidate box
     is ``travel.spatial.degree_box``'s; distances are measured exactly, so the box only has to hold the circle.
     """
-    dlat = radius_m / _M_PER_DEG * 1.01
-    cos_lat = max(math.cos(math.radians(min(89.0, abs(lat) + dlat))), 1e-6)
-    dlon = min(180.0, dlat / cos_lat)
-    west, south = max(-180.0, lon - dlon), max(-90.0, lat - dlat)
-    east, north = min(180.0, lon + dlon), min(90.0, lat + dlat)
+    west, south, east, north = _degree_box(lon, lat, radius_m)
     candidates = in_box(lons, lats, starts, first_band, band_deg, west, south, east, north)
     p1 = math.radians(lat)
     cos_p1 = math.cos(p1)

@@ -29,13 +29,16 @@ def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> 
     query = request.rel_url.raw_query_string.encode()
     if stale:
         query += b"|" + ",".join(sorted(stale)).encode()
-    return f'W/"{BOOT_TAG}-{view.generation}-{zlib.crc32(query):08x}"'
+    return _weak_etag(str(view.generation), query)
 
 
 def views_etag(views: Iterable[KindView], request: web.Request) -> str:
     """A weak ETag for an answer drawn from several views: their generations and the query as sent."""
-    generations = "-".join(str(v.generation) for v in views)
-    return f'W/"{BOOT_TAG}-{generations}-{zlib.crc32(request.rel_url.raw_query_string.encode()):08x}"'
+    return _weak_etag("-".join(str(v.generation) for v in views), request.rel_url.raw_query_string.encode())
+
+
+def _weak_etag(generations: str, query: bytes) -> str:
+    return f'W/"{BOOT_TAG}-{generations}-{zlib.crc32(query):08x}"'
 
 
 def not_modified(request: web.Request, etag: str) -> bool:
@@ -47,6 +50,7 @@ def not_modified(request: web.Request, etag: str) -> bool:
 
 
 def validators(etag: str, max_age: int) -> dict[str, str]:
+    """The headers that let a cache keep an answer ``max_age`` seconds and revalidate it by ``etag``."""
     return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
 
 
