@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
-import zlib
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
 
 from api.geojson import feature, feature_collection
 from api.keys import FEEDS, READ_MODEL, STORE
-from api.params import CrsQuery, SpatialQuery, parse_query
+from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
+from travel.crs import Crs
 from travel.errors import NotFound
 from travel.models import Kind, Record
 from travel.readmodel import KindView
@@ -26,19 +28,20 @@ GEOJSON = "application/geo+json"
 
 def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> str:
     """A weak ETag from the view's generation, the query as sent and which sources are stale."""
-    query = request.rel_url.raw_query_string.encode()
+    query = request.rel_url.raw_query_string
     if stale:
-        query += b"|" + ",".join(sorted(stale)).encode()
+        query += "|" + ",".join(sorted(stale))
     return _weak_etag(str(view.generation), query)
 
 
 def views_etag(views: Iterable[KindView], request: web.Request) -> str:
     """A weak ETag for an answer drawn from several views: their generations and the query as sent."""
-    return _weak_etag("-".join(str(v.generation) for v in views), request.rel_url.raw_query_string.encode())
+    return _weak_etag("-".join(str(v.generation) for v in views), request.rel_url.raw_query_string)
 
 
-def _weak_etag(generations: str, query: bytes) -> str:
-    return f'W/"{BOOT_TAG}-{generations}-{zlib.crc32(query):08x}"'
+def _weak_etag(generations: str, query: str) -> str:
+    # hash() is salted per process, as the tag is: the URL's own hash, computed once, stands in for a CRC.
+    return f'W/"{BOOT_TAG}-{generations}-{hash(query) & 0xFFFFFFFF:08x}"'
 
 
 def not_modified(request: web.Request, etag: str) -> bool:
@@ -49,14 +52,16 @@ def not_modified(request: web.Request, etag: str) -> bool:
     return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
 
 
-def validators(etag: str, max_age: int) -> dict[str, str]:
+def validators(etag: str, max_age: int) -> CIMultiDict[str]:
     """The headers that let a cache keep an answer ``max_age`` seconds and revalidate it by ``etag``."""
-    return {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    return CIMultiDict(((hdrs.ETAG, etag), (hdrs.CACHE_CONTROL, f"public, max-age={max_age}")))
 
 
 def geojson_response(body: bytes, etag: str, max_age: int) -> web.Response:
-    """A cacheable GeoJSON response."""
-    return web.Response(body=body, headers={"Content-Type": GEOJSON, **validators(etag, max_age)})
+    """A cacheable GeoJSON response (headers handed over as aiohttp keeps them, not copied)."""
+    headers = validators(etag, max_age)
+    headers[hdrs.CONTENT_TYPE] = GEOJSON
+    return web.Response(body=body, headers=headers)
 
 
 def not_modified_response(etag: str, max_age: int) -> web.Response:
@@ -72,8 +77,17 @@ async def list_features(
     order: Callable[[Record], Any],
     max_age: int,
 ) -> web.Response:
-    """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit."""
-    q = parse_query(request, query_model)
+    """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit.
+
+    A query of nothing but a place and a limit skips building the model: its filters are the defaults.
+    """
+    plain = plain_spatial(request, query_model)
+    if plain is not None:
+        q: Q | PlainSpatial = plain
+        predicate, crs = _default_keep(query_model, keep), Crs.WGS84
+    else:
+        q = parse_query(request, query_model)
+        predicate, crs = keep(q), q.crs
     app = request.app
     view = app[READ_MODEL].view(kind)
     stale = app[FEEDS].stale_ages()
@@ -81,14 +95,20 @@ async def list_features(
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
-    hits = select(view, bbox=q.bbox, near=near, keep=keep(q), order=order, limit=q.limit)
+    hits = select(view, bbox=q.bbox, near=near, keep=predicate, order=order, limit=q.limit)
     meta: dict[str, Any] = {"count": len(hits), "limit": q.limit}
     if stale:
         # Data of a source that stopped answering is still served, said to be that old.
         shown = {view.records[i].source for i, _ in hits}
         meta["stale_sources"] = {source: age for source, age in stale.items() if source in shown}
-    body = feature_collection(view, hits, q.crs, meta)
+    body = feature_collection(view, hits, crs, meta)
     return geojson_response(body, etag, max_age)
+
+
+@cache
+def _default_keep(query_model: type[Q], keep: Callable[[Q], Callable[[Record], bool] | None]) -> Any:
+    """``keep`` of a query giving no filter, worked out once per endpoint."""
+    return keep(query_model.model_validate({}))
 
 
 async def feature_with_history(request: web.Request, kind: Kind, label: str, max_age: int) -> web.Response:
