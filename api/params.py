@@ -190,7 +190,12 @@ class _Limits(NamedTuple):
     limit_max: int
 
     @classmethod
-    def of(cls, model: type[SpatialQuery]) -> _Limits:
+    def of(cls, model: type[SpatialQuery]) -> _Limits | None:
+        """The model's limits; None if it has required fields or validators of its own (pydantic must read it)."""
+        decorators = model.__pydantic_decorators__
+        own = [d for d in decorators.model_validators.values() if d.func is not SpatialQuery._check_and_convert]
+        if own or decorators.field_validators or any(f.is_required() for f in model.model_fields.values()):
+            return None
         radius, limit = model.model_fields["radius_m"], model.model_fields["limit"]
 
         def bound(field: FieldInfo, kind: type[Any]) -> Any:
@@ -238,6 +243,8 @@ def plain_spatial(request: web.Request, model: type[SpatialQuery]) -> PlainSpati
     if near is not None and bbox is not None:
         return None
     bounds = _limits(model)
+    if bounds is None:
+        return None
     if radius is None:
         radius = bounds.radius_default
     elif near is None or not bounds.radius_above < radius <= bounds.radius_max:

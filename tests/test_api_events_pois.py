@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import seed
 from tests.factories import T0, event, poi
 from travel.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from travel.models import Facilities
+from travel.geometry import Geometry
+from travel.models import Alert, Facilities
 from travel.spatial import haversine_m
 
 XUCHANG = (113.85, 34.03)
@@ -225,3 +227,16 @@ async def test_event_times_are_aware_and_ordered(client) -> None:  # noqa: ANN00
     stamps = [f["properties"]["updated_at"] for f in body["features"]]
     assert all(s.endswith("Z") or "+" in s for s in stamps)
     assert stamps == sorted(stamps, reverse=True)
+
+
+async def test_a_plain_alerts_query_judges_expiry_at_each_request(app_client) -> None:  # noqa: ANN001
+    """The plain-query path works out the default filter per request: an alert leaves when it expires."""
+    now = datetime.now(UTC)
+    alert = Alert(id="cma:fog", source="cma", source_id="fog", version=1, updated_at=now, identifier="fog",
+                  sender="cma", sent=now, event="大雾", expires=now + timedelta(seconds=1.5),
+                  geometry=Geometry.point(*XUCHANG))
+    await seed(app_client.server.app, [alert])
+    near = {"near": f"{XUCHANG[0]},{XUCHANG[1]}", "radius_m": "1000"}
+    assert await ids(await app_client.get("/v1/alerts", params=near)) == ["cma:fog"]
+    await asyncio.sleep(max(0.0, (alert.expires - datetime.now(UTC)).total_seconds()) + 0.1)
+    assert await ids(await app_client.get("/v1/alerts", params=near)) == []

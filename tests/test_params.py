@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from api.params import SpatialQuery, parse_query, plain_spatial
+from api.views.alerts import AlertsQuery
 from api.views.events import EventsQuery
 from api.views.pois import PoisQuery
 from travel.crs import Crs
 from travel.errors import InvalidParameter
 
-MODELS = (PoisQuery, EventsQuery)
+MODELS = (PoisQuery, EventsQuery, AlertsQuery)
 
 coordinates = st.one_of(
     st.floats(-200, 200).map(lambda x: f"{x:.5f}"),

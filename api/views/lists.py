@@ -80,11 +80,12 @@ async def list_features(
     """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit.
 
     A query of nothing but a place and a limit skips building the model: its filters are the defaults.
+    (``plain_spatial`` reads only models without required fields or validators of their own.)
     """
     plain = plain_spatial(request, query_model)
     if plain is not None:
         q: Q | PlainSpatial = plain
-        predicate, crs = _default_keep(query_model, keep), Crs.WGS84
+        predicate, crs = keep(_no_filters(query_model)), Crs.WGS84
     else:
         q = parse_query(request, query_model)
         predicate, crs = keep(q), q.crs
@@ -106,9 +107,9 @@ async def list_features(
 
 
 @cache
-def _default_keep(query_model: type[Q], keep: Callable[[Q], Callable[[Record], bool] | None]) -> Any:
-    """``keep`` of a query giving no filter, worked out once per endpoint."""
-    return keep(query_model.model_validate({}))
+def _no_filters(query_model: type[Q]) -> Q:
+    """The query giving no parameter, built once; ``keep`` still runs per request (it may read the clock)."""
+    return query_model.model_validate({})
 
 
 async def feature_with_history(request: web.Request, kind: Kind, label: str, max_age: int) -> web.Response:
