@@ -230,13 +230,17 @@ async def test_event_times_are_aware_and_ordered(client) -> None:  # noqa: ANN00
 
 
 async def test_a_plain_alerts_query_judges_expiry_at_each_request(app_client) -> None:  # noqa: ANN001
-    """The plain-query path works out the default filter per request: an alert leaves when it expires."""
+    """An alert leaves the list when it expires, also for a plain query and for a revalidation."""
     now = datetime.now(UTC)
     alert = Alert(id="cma:fog", source="cma", source_id="fog", version=1, updated_at=now, identifier="fog",
                   sender="cma", sent=now, event="大雾", expires=now + timedelta(seconds=1.5),
                   geometry=Geometry.point(*XUCHANG))
     await seed(app_client.server.app, [alert])
     near = {"near": f"{XUCHANG[0]},{XUCHANG[1]}", "radius_m": "1000"}
-    assert await ids(await app_client.get("/v1/alerts", params=near)) == ["cma:fog"]
+    before = await app_client.get("/v1/alerts", params=near)
+    assert await ids(before) == ["cma:fog"]
     await asyncio.sleep(max(0.0, (alert.expires - datetime.now(UTC)).total_seconds()) + 0.1)
-    assert await ids(await app_client.get("/v1/alerts", params=near)) == []
+    # Nothing changed but the time: a revalidation must not be told "not modified".
+    after = await app_client.get("/v1/alerts", params=near, headers={"If-None-Match": before.headers["ETag"]})
+    assert await ids(after) == []
+    assert after.headers["ETag"] != before.headers["ETag"]

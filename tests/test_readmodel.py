@@ -41,3 +41,18 @@ async def test_a_burst_larger_than_the_bus_window_is_caught_up_from_the_store(tm
         await asyncio.gather(task, return_exceptions=True)
         await bus.stop()
         await store.close()
+
+
+def test_a_summary_is_kept_until_the_view_changes() -> None:
+    view = ReadModel().view(Kind.EVENT)
+    built: list[int] = []
+
+    def count(v: object) -> int:
+        built.append(1)
+        return len(view)
+
+    view.put(event("1"))
+    assert view.summary(count) == view.summary(count) == 1
+    view.put(event("2"))
+    assert view.summary(count) == 2
+    assert len(built) == 2

@@ -38,6 +38,7 @@ class KindView:
         self.generation = 0
         self._index: GeoIndex | None = None
         self._derived: dict[Callable[[Record], Any], dict[str, Any]] = {}
+        self._summaries: dict[Callable[[KindView], Any], tuple[int, Any]] = {}
 
     def put(self, record: Record) -> bool:
         """Apply a record version if it is newer than the one held; True when it changed."""
@@ -73,6 +74,13 @@ class KindView:
             if i not in values:
                 values[i] = build(self.records[i])
         return values
+
+    def summary(self, build: Callable[[KindView], T]) -> T:
+        """``build(self)`` memoized (per builder) until the view next changes."""
+        held = self._summaries.get(build)
+        if held is None or held[0] != self.generation:
+            held = self._summaries[build] = (self.generation, build(self))
+        return held[1]
 
     def cached(self, record: Record, build: Callable[[Record], T]) -> T:
         """``build(record)`` memoized (per builder) until the record changes."""

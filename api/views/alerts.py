@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,6 +13,7 @@ from pydantic import Field
 from api.params import ActiveFilter, SpatialQuery
 from api.views.lists import feature_with_history, list_features
 from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, Alert, Kind, Record
+from travel.readmodel import KindView
 
 MAX_AGE_S = 10
 
@@ -51,9 +54,20 @@ def _newest_first(record: Record) -> tuple[float, str]:
     return (-record.updated_at.timestamp(), record.id)
 
 
+def _expiries(view: KindView) -> list[float]:
+    """Every alert's expiry (POSIX seconds), sorted: when being in force can change with no new version."""
+    return sorted(r.expires.timestamp() for r in view.records.values() if isinstance(r, Alert) and r.expires)
+
+
+def _expired_so_far(view: KindView) -> str:
+    """How many expiries have passed: the list's answer changes with it, so its ETag must."""
+    return str(bisect_right(view.summary(_expiries), time.time()))
+
+
 async def list_alerts(request: web.Request) -> web.Response:
     """GET /v1/alerts — alerts as a GeoJSON FeatureCollection (geometry: the union of their areas)."""
-    return await list_features(request, Kind.ALERT, AlertsQuery, _keep, _newest_first, MAX_AGE_S)
+    return await list_features(request, Kind.ALERT, AlertsQuery, _keep, _newest_first, MAX_AGE_S,
+                               moment=_expired_so_far)
 
 
 async def get_alert(request: web.Request) -> web.Response:

@@ -26,12 +26,16 @@ BOOT_TAG = secrets.token_hex(4)
 GEOJSON = "application/geo+json"
 
 
-def list_etag(view: KindView, request: web.Request, stale: dict[str, float]) -> str:
-    """A weak ETag from the view's generation, the query as sent and which sources are stale."""
+def list_etag(view: KindView, request: web.Request, stale: dict[str, float], moment: str = "") -> str:
+    """A weak ETag from the view's generation, the query as sent, which sources are stale and ``moment``.
+
+    ``moment`` names where the clock stands for kinds whose answer changes with time alone.
+    """
     query = request.rel_url.raw_query_string
     if stale:
         query += "|" + ",".join(sorted(stale))
-    return _weak_etag(str(view.generation), query)
+    generation = f"{view.generation}.{moment}" if moment else str(view.generation)
+    return _weak_etag(generation, query)
 
 
 def views_etag(views: Iterable[KindView], request: web.Request) -> str:
@@ -76,8 +80,11 @@ async def list_features(
     keep: Callable[[Q], Callable[[Record], bool] | None],
     order: Callable[[Record], Any],
     max_age: int,
+    moment: Callable[[KindView], str] | None = None,
 ) -> web.Response:
     """A filtered FeatureCollection of ``kind``: bbox or near+radius, ``keep(q)``, ``order``, limit.
+
+    ``moment(view)`` joins the ETag when ``keep`` reads the clock, so a revalidation sees time pass.
 
     A query of nothing but a place and a limit skips building the model: its filters are the defaults.
     (``plain_spatial`` reads only models without required fields or validators of their own.)
@@ -92,7 +99,7 @@ async def list_features(
     app = request.app
     view = app[READ_MODEL].view(kind)
     stale = app[FEEDS].stale_ages()
-    etag = list_etag(view, request, stale)
+    etag = list_etag(view, request, stale, moment(view) if moment is not None else "")
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
