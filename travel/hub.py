@@ -3,11 +3,18 @@
 The read model feeds it as it applies the bus, so a stream never shows a change before the lists do.
 A client reconnecting with ``Last-Event-ID`` replays from the retained window; one whose position has
 left the window is told to reload (``reset``) instead of silently missing changes.
+
+Every entry has an event id. A change read from the bus is named by its bus position, which every
+process shares. A change caught up from the store after a bus outage has no bus position: it is named
+``<the bus position before it>~<this hub's tag>.<sequence>``. Here that id resumes exactly after it;
+another process (or this one after a restart) does not know it and resumes after the bus position
+before the "~" instead, so the client sees the caught-up changes again rather than missing any.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,11 +24,12 @@ from travel.store.base import Change
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One change with its bus position (None for changes caught up from the store after an outage)."""
+    """One change with its bus position (None for changes caught up from the store) and its event id."""
 
     seq: int
     position: str | None
     change: Change
+    event_id: str
 
 
 class Reset(Exception):
@@ -34,6 +42,8 @@ class ChangeHub:
     def __init__(self, retain: int = 10_000) -> None:
         self._entries: deque[Entry] = deque(maxlen=retain)
         self._seq = 0
+        self._tag = secrets.token_hex(4)  # tells this hub's caught-up ids from another's
+        self._bus_position = ""  # the last bus position published
         self._cond = asyncio.Condition()
         self._closed = False
 
@@ -41,7 +51,11 @@ class ChangeHub:
         """Append a change and wake followers."""
         async with self._cond:
             self._seq += 1
-            self._entries.append(Entry(self._seq, position, change))
+            if position is not None:
+                self._bus_position = event_id = position
+            else:
+                event_id = f"{self._bus_position}~{self._tag}.{self._seq}"
+            self._entries.append(Entry(self._seq, position, change, event_id))
             self._cond.notify_all()
 
     async def close(self) -> None:
@@ -55,8 +69,13 @@ class ChangeHub:
         if last_position is None:
             return self._seq
         for entry in reversed(self._entries):
-            if entry.position == last_position:
+            if entry.event_id == last_position:
                 return entry.seq
+        bus_position, caught_up, _ = last_position.partition("~")
+        if caught_up and bus_position:
+            for entry in reversed(self._entries):
+                if entry.position == bus_position:
+                    return entry.seq
         raise Reset(f"position {last_position!r} is no longer retained")
 
     async def follow(self, last_position: str | None, heartbeat_s: float) -> AsyncIterator[Entry | None]:

@@ -57,8 +57,7 @@ def _message(entry: Entry) -> bytes:
     head, props = feature_parts(record)
     data = (b'{"op":' + orjson.dumps(entry.change.op.value) + b',"kind":' + orjson.dumps(record.kind.value)
             + b',"feature":' + head + props + b"}}}")
-    event_id = b"id: " + entry.position.encode() + b"\n" if entry.position else b""
-    return event_id + b"event: change\ndata: " + data + b"\n\n"
+    return b"id: " + entry.event_id.encode() + b"\nevent: change\ndata: " + data + b"\n\n"
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
