@@ -1,8 +1,9 @@
 """The read model: every process's in-memory view of current records, so reads never wait on the store.
 
 Built from the store at start-up and kept current from the change bus (``follow``). Each kind has a
-``KindView``: records by id, a lazily rebuilt ``GeoIndex``, and a cache of derived artefacts (e.g.
-serialized GeoJSON) that is dropped per record when that record changes.
+``KindView``: records by id, summaries of the whole view (the ``GeoIndex``, …) built lazily and
+dropped on any change, and a cache of derived artefacts (e.g. serialized GeoJSON) that is dropped
+per record when that record changes.
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ class KindView:
         self.kind = kind
         self.records: dict[str, Record] = {}
         self.generation = 0
-        self._index: GeoIndex | None = None
         self._derived: dict[Callable[[Record], Any], dict[str, Any]] = {}
-        self._summaries: dict[Callable[[KindView], Any], tuple[int, Any]] = {}
+        self._summaries: dict[Callable[[KindView], Any], Any] = {}
 
     def put(self, record: Record) -> bool:
         """Apply a record version if it is newer than the one held; True when it changed."""
@@ -48,18 +48,14 @@ class KindView:
         self.records[record.id] = record
         for values in self._derived.values():
             values.pop(record.id, None)
+        self._summaries.clear()  # dropped now, not at the next read: an index can be large
         self.generation += 1
-        self._index = None
         return True
 
     @property
     def index(self) -> GeoIndex:
         """The geo index of records with geometry (rebuilt after a change, then reused)."""
-        index = self._index
-        if index is None:
-            index = GeoIndex.build((r.id, r.geometry.shape) for r in self.records.values() if r.geometry)
-            self._index = index
-        return index
+        return self.summary(_geo_index)
 
     def derived(self, build: Callable[[Record], T], ids: Iterable[str] = ()) -> dict[str, T]:
         """The memo of ``build``: its value per record id, filled for ``ids`` and any asked before.
@@ -77,10 +73,10 @@ class KindView:
 
     def summary(self, build: Callable[[KindView], T]) -> T:
         """``build(self)`` memoized (per builder) until the view next changes."""
-        held = self._summaries.get(build)
-        if held is None or held[0] != self.generation:
-            held = self._summaries[build] = (self.generation, build(self))
-        return held[1]
+        summaries = self._summaries
+        if build not in summaries:
+            summaries[build] = build(self)
+        return summaries[build]
 
     def cached(self, record: Record, build: Callable[[Record], T]) -> T:
         """``build(record)`` memoized (per builder) until the record changes."""
@@ -92,6 +88,10 @@ class KindView:
 
     def __len__(self) -> int:
         return len(self.records)
+
+
+def _geo_index(view: KindView) -> GeoIndex:
+    return GeoIndex.build((r.id, r.geometry.shape) for r in view.records.values() if r.geometry)
 
 
 class ReadModel:
