@@ -27,11 +27,14 @@ async def _after(hub: ChangeHub, last: str | None, count: int) -> list[Entry]:
 
 
 async def _published(hub: ChangeHub) -> list[Entry]:
+    """Publish four changes, two of them caught up from the store; the entries a live follower saw."""
+    live = asyncio.create_task(_after(hub, None, 4))
+    await asyncio.sleep(0)  # the follower starts from here
     await hub.publish("1-0", _change("a"))
     await hub.publish(None, _change("b"))  # caught up from the store after a bus outage
     await hub.publish(None, _change("c"))
     await hub.publish("2-0", _change("d"))
-    return list(hub._entries)
+    return await live
 
 
 async def test_caught_up_changes_get_ids_that_resume_exactly_here() -> None:
@@ -40,8 +43,7 @@ async def test_caught_up_changes_get_ids_that_resume_exactly_here() -> None:
     ids = [e.event_id for e in entries]
     assert ids[0] == "1-0" and ids[3] == "2-0"
     assert ids[1].startswith("1-0~") and ids[2].startswith("1-0~") and ids[1] != ids[2]
-    follower = asyncio.create_task(_after(hub, ids[1], 2))
-    assert [e.event_id for e in await follower] == ids[2:]
+    assert [e.event_id for e in await _after(hub, ids[1], 2)] == ids[2:]
 
 
 async def test_another_process_resumes_a_caught_up_id_from_the_bus_position_before_it() -> None:
