@@ -198,11 +198,11 @@ class _Limits(NamedTuple):
             return None
         radius, limit = model.model_fields["radius_m"], model.model_fields["limit"]
 
-        def bound(field: FieldInfo, kind: type[Any]) -> Any:
-            return next(getattr(m, kind.__name__.lower()) for m in field.metadata if isinstance(m, kind))
+        def bound(field: FieldInfo, kind: type[Any], name: str) -> Any:
+            return next(getattr(m, name) for m in field.metadata if isinstance(m, kind))
 
-        return cls(radius.default, bound(radius, annotated_types.Gt), bound(radius, annotated_types.Le),
-                   limit.default, bound(limit, annotated_types.Ge), bound(limit, annotated_types.Le))
+        return cls(radius.default, bound(radius, annotated_types.Gt, "gt"), bound(radius, annotated_types.Le, "le"),
+                   limit.default, bound(limit, annotated_types.Ge, "ge"), bound(limit, annotated_types.Le, "le"))
 
 
 _limits = cache(_Limits.of)
