@@ -80,7 +80,11 @@ def setup_routes(app: web.Application, edge: Edge) -> None:
     """Register every endpoint and the docs' static files behind ``edge``, then its fallback for the rest."""
     for ep in ENDPOINTS:
         path = ep.path.replace("{id}", "{id:.+}")
-        app.router.add_route(ep.method, path, edge.wrap(ep.handler, ep.path))
+        handler = edge.wrap(ep.handler, ep.path)
+        app.router.add_route(ep.method, path, handler)
+        if ep.method == "GET" and ep.media != "text/event-stream":
+            # HTTP requires HEAD wherever GET is served (RFC 9110 §9.3.2): the same headers, no body.
+            app.router.add_route("HEAD", path, handler)
     static = "/docs/static/{name}"
-    app.router.add_get(static, edge.wrap(docs_static(docs_static_dir()), static), allow_head=False)
+    app.router.add_get(static, edge.wrap(docs_static(docs_static_dir()), static))
     app.router.add_route("*", "/{path:.*}", edge.fallback())

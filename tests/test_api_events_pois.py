@@ -244,3 +244,17 @@ async def test_a_plain_alerts_query_judges_expiry_at_each_request(app_client) ->
     after = await app_client.get("/v1/alerts", params=near, headers={"If-None-Match": before.headers["ETag"]})
     assert await ids(after) == []
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+@pytest.mark.parametrize("path", ["/v1/pois?near=113.85,34.03&radius_m=5000", "/v1/events", "/v1/events/gsj:1",
+                                  "/healthz", "/openapi.json"])
+async def test_head_answers_what_get_would_without_the_body(client, path: str) -> None:  # noqa: ANN001
+    got, head = await client.get(path), await client.head(path)
+    body = await got.read()
+    assert head.status == got.status == 200
+    assert await head.read() == b""
+    assert int(head.headers["Content-Length"]) == len(body) > 0
+    for name in ("Content-Type", "ETag", "Cache-Control"):
+        assert head.headers.get(name) == got.headers.get(name), name
+    text = await (await client.get("/metrics")).text()
+    assert 'travel_http_requests_total{method="HEAD",' in text

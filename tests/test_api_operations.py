@@ -62,10 +62,10 @@ async def test_docs_page_is_served_from_bundled_files(app_client) -> None:  # no
 
 async def test_unmatched_requests_are_problems_counted_apart(app_client) -> None:  # noqa: ANN001
     wrong = await app_client.post("/v1/events/x1")
-    assert wrong.status == 405 and wrong.headers["Allow"] == "GET"
+    assert wrong.status == 405 and wrong.headers["Allow"] == "GET,HEAD"
     assert (await wrong.json(content_type=None))["status"] == 405
-    head = await app_client.head("/v1/pois")
-    assert head.status == 405
+    on_stream = await app_client.post("/v1/stream")
+    assert on_stream.status == 405 and on_stream.headers["Allow"] == "GET"  # no HEAD on a live stream
     unknown = await app_client.get("/nothing/here", headers={"Origin": "https://www.hncd.gov.cn"})
     assert unknown.status == 404 and unknown.headers["Access-Control-Allow-Origin"] == "*"
     assert (await unknown.json(content_type=None))["instance"] == "/nothing/here"
@@ -74,5 +74,5 @@ async def test_unmatched_requests_are_problems_counted_apart(app_client) -> None
     assert preflight.status == 204 and "POST" in preflight.headers["Access-Control-Allow-Methods"]
     text = await (await app_client.get("/metrics")).text()
     assert 'travel_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
-    assert 'travel_http_requests_total{method="POST",route="unmatched",status="405"} 1.0' in text
+    assert 'travel_http_requests_total{method="POST",route="unmatched",status="405"} 2.0' in text
     assert 'method="OPTIONS"' not in text  # preflights are not requests
