@@ -50,22 +50,20 @@ def _weak_etag(generations: str, query: str) -> str:
 
 def not_modified(request: web.Request, etag: str) -> bool:
     """Whether the client's If-None-Match already names ``etag``."""
-    header = request.headers.get("If-None-Match")
+    header = request.headers.get(hdrs.IF_NONE_MATCH)
     if not header:
         return False
     return header.strip() == "*" or etag in (t.strip() for t in header.split(","))
 
 
-def validators(etag: str, max_age: int) -> CIMultiDict[str]:
+def validators(etag: str, max_age: int, *more: tuple[str, str]) -> CIMultiDict[str]:
     """The headers that let a cache keep an answer ``max_age`` seconds and revalidate it by ``etag``."""
-    return CIMultiDict(((hdrs.ETAG, etag), (hdrs.CACHE_CONTROL, f"public, max-age={max_age}")))
+    return CIMultiDict(((hdrs.ETAG, etag), (hdrs.CACHE_CONTROL, f"public, max-age={max_age}"), *more))
 
 
 def geojson_response(body: bytes, etag: str, max_age: int) -> web.Response:
     """A cacheable GeoJSON response (headers handed over as aiohttp keeps them, not copied)."""
-    headers = validators(etag, max_age)
-    headers[hdrs.CONTENT_TYPE] = GEOJSON
-    return web.Response(body=body, headers=headers)
+    return web.Response(body=body, headers=validators(etag, max_age, (hdrs.CONTENT_TYPE, GEOJSON)))
 
 
 def not_modified_response(etag: str, max_age: int) -> web.Response:
