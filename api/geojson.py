@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -10,7 +9,7 @@ import orjson
 from travel.crs import Crs, convert_coordinates
 from travel.models import Record
 from travel.readmodel import KindView
-from travel.selection import Hit
+from travel.selection import Selection
 from travel.stakes import format_stake, format_stake_range
 
 FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that object without its closing "}")
@@ -67,20 +66,22 @@ def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] |
     return opening + b"," + orjson.dumps(extra)[1:-1] + b"}}" if extra else opening + b"}}"
 
 
-def feature_collection(view: KindView, hits: Sequence[Hit], crs: Crs, meta: dict[str, Any]) -> bytes:
-    """A FeatureCollection of ``hits``; ``meta`` becomes foreign members (count, limit …).
+def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dict[str, Any]) -> bytes:
+    """A FeatureCollection of the selected records; ``meta`` becomes foreign members (count, limit …).
 
-    In WGS84 each feature costs one lookup by id in the view's memo of openings and one or two
-    appends: the per-request work that is left.
+    In WGS84 each feature costs one lookup by id in the view's memo of openings; the features are
+    then closed and joined whole, with the distance of a proximity query as their last property.
     """
-    out = [b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":[']
-    append = out.append
     openings = view.derived(feature_open) if crs is Crs.WGS84 else {}
-    for record_id, distance in hits:
-        opening = openings.get(record_id)
-        append(opening if opening is not None else _opening(view, view.records[record_id], crs))
-        append(b"}}," if distance is None else b',"distance_m":%.1f}},' % distance)
-    if hits:
-        out[-1] = out[-1][:-1]  # no comma after the last feature
-    append(b"]}")
-    return b"".join(out)
+    records = view.records
+    parts = [openings.get(i) or _opening(view, records[i], crs) for i in selection.ids]
+    head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
+    if not parts:
+        return head + b"]}"
+    if selection.distances is None:
+        return head + b"}},".join(parts) + b"}}]}"
+    features = [b""] * (2 * len(parts))
+    features[0::2] = parts
+    features[1::2] = [b',"distance_m":%.1f}},' % d for d in selection.distances]
+    features[-1] = features[-1][:-1]  # no comma after the last feature
+    return head + b"".join(features) + b"]}"

@@ -14,9 +14,11 @@ are any.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import shapely
@@ -67,16 +69,44 @@ class PointLayout:
 
     def in_box(self, west: float, south: float, east: float, north: float) -> list[int]:
         """Index positions of the points inside the box, boundary included, in layout order."""
-        rows = index_kernels.in_box(self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
-                                    west, south, east, north)
+        n = _into_scratch(index_kernels.box_rows, self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
+                          west, south, east, north)
         at = self.at
-        return [at[r] for r in rows.tolist()]
+        return [at[r] for r in _scratch.rows[:n].tolist()]
 
     def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
         """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
-        rows, metres = index_kernels.within(self.lons, self.lats, self.halves, self.starts, self.first_band,
-                                            BAND_DEG, lon, lat, radius_m, 2.0)
-        return rows.tolist(), metres.tolist()
+        n = _into_scratch(index_kernels.within, self.lons, self.lats, self.halves, self.starts, self.first_band,
+                          BAND_DEG, lon, lat, radius_m, 2.0)
+        return _scratch.rows[:n].tolist(), _scratch.metres[:n].tolist()
+
+
+def _into_scratch(kernel: Callable[..., int], *args: Any) -> int:
+    """Run a kernel writing its answer into this thread's scratch arrays; grow them and rerun if it needs more."""
+    n = kernel(*args, _scratch.rows, _scratch.metres)
+    if n > len(_scratch.rows):
+        _scratch.grow(n)
+        kernel(*args, _scratch.rows, _scratch.metres)
+    return n
+
+
+class _Scratch(threading.local):
+    """Each thread's output arrays for the kernels, grown to the largest answer seen.
+
+    A thread's own, so queries from worker threads (e.g. building a road network) never share them.
+    """
+
+    def __init__(self) -> None:
+        self.grow(64)
+
+    def grow(self, size: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Room for at least ``size`` hits."""
+        size = max(size, 2 * len(getattr(self, "rows", ())))
+        self.rows, self.metres = np.empty(size, np.int64), np.empty(size)
+        return self.rows, self.metres
+
+
+_scratch = _Scratch()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +163,24 @@ class GeoIndex:
 
     def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
         """(id, metres) within ``radius_m`` of the point, nearest first."""
+        return list(zip(*self.columns_within(lon, lat, radius_m), strict=True))
+
+    def columns_within(self, lon: float, lat: float, radius_m: float) -> tuple[list[str], list[float]]:
+        """``within`` as two columns, ids and metres (what a list request serves from)."""
         rows, metres = self.points.within(lon, lat, radius_m)
         point_ids = self.point_ids
-        found = [(point_ids[r], d) for r, d in zip(rows, metres, strict=True)]
-        if self.shapes is not None:
-            geoms, ids = self.geoms, self.ids
-            shapes = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
-            near = ((i, distance_m(geoms[i], lon, lat)) for i in shapes)
-            found += [(ids[i], d) for i, d in near if d <= radius_m]
-            found.sort(key=_second)  # stable: points (already in order) before shapes at equal metres
-        return found
+        ids = [point_ids[r] for r in rows]
+        if self.shapes is None:
+            return ids, metres
+        geoms, all_ids = self.geoms, self.ids
+        candidates = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
+        near = ((i, distance_m(geoms[i], lon, lat)) for i in candidates)
+        shapes = [(all_ids[i], d) for i, d in near if d <= radius_m]
+        if not shapes:
+            return ids, metres
+        found = [*zip(ids, metres, strict=True), *shapes]
+        found.sort(key=_second)  # stable: points (already in order) before shapes at equal metres
+        return [i for i, _ in found], [d for _, d in found]
 
     def nearest(self, lon: float, lat: float, k: int, max_m: float | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest (id, metres), searching outwards until certain."""

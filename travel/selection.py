@@ -2,21 +2,37 @@
 
 Selection works on record ids, which the geo index already holds: a proximity query without
 attribute filters never touches the records themselves, and what serves the answer (e.g. cached
-GeoJSON) is looked up by id too.
+GeoJSON) is looked up by id too. A selection is two columns, ids and (for proximity queries) their
+distances, rather than a pair per record: a request makes one entry per result, and columns are
+sliced and joined whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from travel.models import Record
 from travel.readmodel import KindView
 from travel.store.base import BBox
 
-# A selected record's id and, for proximity queries, its distance in metres. A plain tuple: a
-# request makes one per result, and a frozen dataclass costs ~20 times as much to create.
-Hit = tuple[str, float | None]
+
+class ByRecord(NamedTuple):
+    """A predicate of the record alone (no clock, no request): its verdict is memoized per record version.
+
+    Reading a computed property of a pydantic record costs a few microseconds; the memo, a dict
+    lookup. Wrap only long-lived functions (a module's), never one made per request: the view keeps
+    one memo table per function.
+    """
+
+    test: Callable[[Record], bool]
+
+
+class Selection(NamedTuple):
+    """Selected record ids in answer order and, for proximity queries, their metres (else None)."""
+
+    ids: list[str]
+    distances: list[float] | None
 
 
 def select(
@@ -24,10 +40,10 @@ def select(
     *,
     bbox: BBox | None = None,
     near: tuple[float, float, float] | None = None,
-    keep: Callable[[Record], bool] | None = None,
+    keep: Callable[[Record], bool] | ByRecord | None = None,
     order: Callable[[Record], Any] | None = None,
     limit: int | None = None,
-) -> Sequence[Hit]:
+) -> Selection:
     """Records of ``view`` matching the spatial predicate and ``keep`` (None: every record).
 
     ``near`` = (lon, lat, radius_m): results nearest first with distances; otherwise ``order``
@@ -35,30 +51,46 @@ def select(
     """
     records = view.records
     if near is not None:
-        return _nearest(records, view.index.within(*near), keep, limit)
+        ids, metres = view.index.columns_within(*near)
+        if keep is None:
+            return Selection(ids[:limit], metres[:limit])
+        return _kept_nearest(view, ids, metres, keep, limit)
     if bbox is not None:
         candidates: Iterable[str] = view.index.in_bbox(bbox.west, bbox.south, bbox.east, bbox.north)
     else:
         candidates = records
-    matched = list(candidates) if keep is None else [i for i in candidates if keep(records[i])]
+    if keep is None:
+        matched = list(candidates)
+    elif isinstance(keep, ByRecord):
+        candidates = list(candidates)
+        verdicts = view.derived(keep.test, candidates)
+        matched = [i for i in candidates if verdicts[i]]
+    else:
+        matched = [i for i in candidates if keep(records[i])]
     if order is None:
         matched.sort()
     else:
         matched.sort(key=view.derived(order, matched).__getitem__)
-    return [(i, None) for i in matched[:limit]]
+    return Selection(matched[:limit], None)
 
 
-def _nearest(
-    records: dict[str, Record], found: list[tuple[str, float]], keep: Callable[[Record], bool] | None,
+def _kept_nearest(
+    view: KindView, ids: list[str], metres: list[float], keep: Callable[[Record], bool] | ByRecord,
     limit: int | None,
-) -> list[tuple[str, float]]:
-    """Hits in ``found``'s (distance) order, stopping at ``limit``."""
-    if keep is None:
-        return found[:limit]
-    hits = []
-    for i, d in found:
-        if keep(records[i]):
-            hits.append((i, d))
-            if len(hits) == limit:
+) -> Selection:
+    """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit``."""
+    if isinstance(keep, ByRecord):
+        verdicts = view.derived(keep.test, ids)
+        accepted: Iterable[bool] = [verdicts[i] for i in ids]
+    else:
+        records = view.records
+        accepted = (keep(records[i]) for i in ids)  # lazily: no record past the limit is tested
+    kept: list[str] = []
+    distances: list[float] = []
+    for i, d, ok in zip(ids, metres, accepted, strict=True):
+        if ok:
+            kept.append(i)
+            distances.append(d)
+            if len(kept) == limit:
                 break
-    return hits
+    return Selection(kept, distances)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from operator import attrgetter
 
 from aiohttp import web
@@ -11,9 +12,10 @@ from pydantic import AwareDatetime, Field
 from api.params import ActiveFilter, SpatialQuery, csv_of
 from api.views.lists import feature_with_history, list_features
 from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
+from travel.selection import ByRecord
 
 MAX_AGE_S = 10
-_in_force = attrgetter("active")
+_in_force = ByRecord(attrgetter("active"))  # status alone decides: memoized per record
 
 
 class EventsQuery(SpatialQuery):
@@ -27,20 +29,26 @@ class EventsQuery(SpatialQuery):
     source: str | None = Field(default=None, pattern=SOURCE_PATTERN)
 
 
-def _keep(q: EventsQuery) -> Callable[[Record], bool] | None:
+def _keep(q: EventsQuery) -> Callable[[Record], bool] | ByRecord | None:
     """The attribute filters of ``q`` as one predicate (reading only closure locals, once per record).
 
     Without filters but the default ``active=true`` (most queries), the predicate is a compiled
     attribute read; with none at all, there is nothing to call.
     """
-    types, severities = frozenset(q.type), frozenset(q.severity)
     active = None if q.active == "all" else q.active == "true"
-    road, source, since = q.road, q.source, q.since
-    if not types and not severities and road is None and source is None and since is None:
+    if not q.type and not q.severity and q.road is None and q.source is None and q.since is None:
         if active is None:
             return None
         if active:
             return _in_force
+    return _matching(frozenset(q.type), frozenset(q.severity), active, q.road, q.source, q.since)
+
+
+def _matching(
+    types: frozenset[EventType], severities: frozenset[Severity], active: bool | None, road: str | None,
+    source: str | None, since: datetime | None,
+) -> Callable[[Record], bool]:
+    """The predicate of some filters (a function of its own: a closure's cells cost every call that has them)."""
 
     def keep(record: Record) -> bool:
         assert isinstance(record, RoadEvent)

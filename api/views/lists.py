@@ -17,7 +17,7 @@ from travel.crs import Crs
 from travel.errors import NotFound
 from travel.models import Kind, Record
 from travel.readmodel import KindView
-from travel.selection import select
+from travel.selection import ByRecord, select
 
 Q = TypeVar("Q", bound=SpatialQuery)
 
@@ -75,7 +75,7 @@ async def list_features(
     request: web.Request,
     kind: Kind,
     query_model: type[Q],
-    keep: Callable[[Q], Callable[[Record], bool] | None],
+    keep: Callable[[Q], Callable[[Record], bool] | ByRecord | None],
     order: Callable[[Record], Any],
     max_age: int,
     moment: Callable[[KindView], str] | None = None,
@@ -101,13 +101,13 @@ async def list_features(
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
-    hits = select(view, bbox=q.bbox, near=near, keep=predicate, order=order, limit=q.limit)
-    meta: dict[str, Any] = {"count": len(hits), "limit": q.limit}
+    selection = select(view, bbox=q.bbox, near=near, keep=predicate, order=order, limit=q.limit)
+    meta: dict[str, Any] = {"count": len(selection.ids), "limit": q.limit}
     if stale:
         # Data of a source that stopped answering is still served, said to be that old.
-        shown = {view.records[i].source for i, _ in hits}
+        shown = {view.records[i].source for i in selection.ids}
         meta["stale_sources"] = {source: age for source, age in stale.items() if source in shown}
-    body = feature_collection(view, hits, crs, meta)
+    body = feature_collection(view, selection, crs, meta)
     return geojson_response(body, etag, max_age)
 
 

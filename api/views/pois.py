@@ -27,8 +27,13 @@ def _keep(q: PoisQuery) -> Callable[[Record], bool] | None:
     """The attribute filters of ``q`` as one predicate (None without any: nothing to call per record)."""
     if not q.kind and not q.open_status and q.road is None and not q.q:
         return None
-    kinds, statuses, road = frozenset(q.kind), frozenset(q.open_status), q.road
-    text = q.q.casefold() if q.q else None
+    return _matching(frozenset(q.kind), frozenset(q.open_status), q.road, q.q.casefold() if q.q else None)
+
+
+def _matching(
+    kinds: frozenset[PoiKind], statuses: frozenset[OpenStatus], road: str | None, text: str | None,
+) -> Callable[[Record], bool]:
+    """The predicate of some filters (a function of its own: a closure's cells cost every call that has them)."""
 
     def keep(record: Record) -> bool:
         assert isinstance(record, Poi)
