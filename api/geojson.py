@@ -13,6 +13,7 @@ from travel.selection import Selection
 from travel.stakes import format_stake, format_stake_range
 
 FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that object without its closing "}")
+_DISTANCE = b',"distance_m":%.1f}},'  # a proximity query's last property, closing its feature
 
 
 def extra_properties(record: Record) -> dict[str, Any]:
@@ -72,9 +73,11 @@ def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dic
     In WGS84 each feature costs one lookup by id in the view's memo of openings; the features are
     then closed and joined whole, with the distance of a proximity query as their last property.
     """
-    openings = view.derived(feature_open) if crs is Crs.WGS84 else {}
-    records = view.records
-    parts = [openings.get(i) or _opening(view, records[i], crs) for i in selection.ids]
+    ids = selection.ids
+    parts = list(map(view.derived(feature_open).get, ids)) if crs is Crs.WGS84 else [None] * len(ids)
+    if None in parts:  # not memoized yet (or not WGS84)
+        records = view.records
+        parts = [part or _opening(view, records[i], crs) for i, part in zip(ids, parts, strict=True)]
     head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
     if not parts:
         return head + b"]}"
@@ -82,6 +85,6 @@ def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dic
         return head + b"}},".join(parts) + b"}}]}"
     features = [b""] * (2 * len(parts))
     features[0::2] = parts
-    features[1::2] = [b',"distance_m":%.1f}},' % d for d in selection.distances]
+    features[1::2] = map(_DISTANCE.__mod__, selection.distances)
     features[-1] = features[-1][:-1]  # no comma after the last feature
     return head + b"".join(features) + b"]}"

@@ -71,8 +71,7 @@ class PointLayout:
         """Index positions of the points inside the box, boundary included, in layout order."""
         n = _into_scratch(index_kernels.box_rows, self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
                           west, south, east, north)
-        at = self.at
-        return [at[r] for r in _scratch.rows[:n].tolist()]
+        return list(map(self.at.__getitem__, _scratch.rows[:n].tolist()))
 
     def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
         """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
@@ -159,7 +158,7 @@ class GeoIndex:
             found += self._shapes_near(shapely.box(west, south, east, north), "intersects")
         found.sort()
         ids = self.ids
-        return [ids[i] for i in found]
+        return list(map(ids.__getitem__, found))
 
     def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
         """(id, metres) within ``radius_m`` of the point, nearest first."""
@@ -169,7 +168,7 @@ class GeoIndex:
         """``within`` as two columns, ids and metres (what a list request serves from)."""
         rows, metres = self.points.within(lon, lat, radius_m)
         point_ids = self.point_ids
-        ids = [point_ids[r] for r in rows]
+        ids = list(map(point_ids.__getitem__, rows))
         if self.shapes is None:
             return ids, metres
         geoms, all_ids = self.geoms, self.ids

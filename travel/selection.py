@@ -10,6 +10,7 @@ sliced and joined whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import compress
 from typing import Any, NamedTuple
 
 from travel.models import Record
@@ -64,7 +65,7 @@ def select(
     elif isinstance(keep, ByRecord):
         candidates = list(candidates)
         verdicts = view.derived(keep.test, candidates)
-        matched = [i for i in candidates if verdicts[i]]
+        matched = list(compress(candidates, map(verdicts.__getitem__, candidates)))
     else:
         matched = [i for i in candidates if keep(records[i])]
     if order is None:
@@ -81,7 +82,7 @@ def _kept_nearest(
     """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit``."""
     if isinstance(keep, ByRecord):
         verdicts = view.derived(keep.test, ids)
-        accepted: Iterable[bool] = [verdicts[i] for i in ids]
+        accepted: Iterable[bool] = map(verdicts.__getitem__, ids)
     else:
         records = view.records
         accepted = (keep(records[i]) for i in ids)  # lazily: no record past the limit is tested
