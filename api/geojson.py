@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -56,7 +57,7 @@ def feature_open(record: Record, crs: Crs = Crs.WGS84) -> bytes:
     return head + props
 
 
-def _opening(view: KindView, record: Record, crs: Crs) -> bytes:
+def _opening(view: KindView, record: Record, crs: Crs = Crs.WGS84) -> bytes:
     """``feature_open`` from the view's memo for WGS84 output, the only one worth keeping."""
     return view.cached(record, feature_open) if crs is Crs.WGS84 else feature_open(record, crs)
 
@@ -76,8 +77,7 @@ def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dic
     ids = selection.ids
     parts = list(map(view.derived(feature_open).get, ids)) if crs is Crs.WGS84 else [None] * len(ids)
     if None in parts:  # not memoized yet (or not WGS84)
-        records = view.records
-        parts = [part or _opening(view, records[i], crs) for i, part in zip(ids, parts, strict=True)]
+        parts = list(map(partial(_opening, view, crs=crs), map(view.records.__getitem__, ids)))
     head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
     if not parts:
         return head + b"]}"

@@ -69,24 +69,28 @@ class PointLayout:
 
     def in_box(self, west: float, south: float, east: float, north: float) -> list[int]:
         """Index positions of the points inside the box, boundary included, in layout order."""
-        n = _into_scratch(index_kernels.box_rows, self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
-                          west, south, east, north)
-        return list(map(self.at.__getitem__, _scratch.rows[:n].tolist()))
+        n, rows, _ = _into_scratch(index_kernels.box_rows, self.lons, self.lats, self.starts, self.first_band,
+                                   BAND_DEG, west, south, east, north)
+        return list(map(self.at.__getitem__, rows[:n].tolist()))
 
     def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
         """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
-        n = _into_scratch(index_kernels.within, self.lons, self.lats, self.halves, self.starts, self.first_band,
-                          BAND_DEG, lon, lat, radius_m, 2.0)
-        return _scratch.rows[:n].tolist(), _scratch.metres[:n].tolist()
+        n, rows, metres = _into_scratch(index_kernels.within, self.lons, self.lats, self.halves, self.starts,
+                                        self.first_band, BAND_DEG, lon, lat, radius_m, 2.0)
+        return rows[:n].tolist(), metres[:n].tolist()
 
 
-def _into_scratch(kernel: Callable[..., int], *args: Any) -> int:
-    """Run a kernel writing its answer into this thread's scratch arrays; grow them and rerun if it needs more."""
-    n = kernel(*args, _scratch.rows, _scratch.metres)
-    if n > len(_scratch.rows):
-        _scratch.grow(n)
-        kernel(*args, _scratch.rows, _scratch.metres)
-    return n
+def _into_scratch(kernel: Callable[..., int], *args: Any) -> tuple[int, NDArray[np.int64], NDArray[np.float64]]:
+    """Run a kernel writing its answer into this thread's scratch arrays; grow them and rerun if it needs more.
+
+    Returns the count and the arrays holding the answer (a thread-local is read once: each read costs).
+    """
+    rows, metres = _scratch.arrays
+    n = kernel(*args, rows, metres)
+    if n > len(rows):
+        rows, metres = _scratch.grow(n)
+        kernel(*args, rows, metres)
+    return n, rows, metres
 
 
 class _Scratch(threading.local):
@@ -99,10 +103,10 @@ class _Scratch(threading.local):
         self.grow(64)
 
     def grow(self, size: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Room for at least ``size`` hits."""
-        size = max(size, 2 * len(getattr(self, "rows", ())))
-        self.rows, self.metres = np.empty(size, np.int64), np.empty(size)
-        return self.rows, self.metres
+        """Room for at least ``size`` hits: (rows, metres)."""
+        size = max(size, 2 * len(getattr(self, "arrays", ((),))[0]))
+        self.arrays = (np.empty(size, np.int64), np.empty(size))
+        return self.arrays
 
 
 _scratch = _Scratch()
@@ -171,15 +175,23 @@ class GeoIndex:
         ids = list(map(point_ids.__getitem__, rows))
         if self.shapes is None:
             return ids, metres
-        geoms, all_ids = self.geoms, self.ids
-        candidates = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
-        near = ((i, distance_m(geoms[i], lon, lat)) for i in candidates)
-        shapes = [(all_ids[i], d) for i, d in near if d <= radius_m]
+        shapes = self._shapes_within(lon, lat, radius_m)
         if not shapes:
             return ids, metres
         found = [*zip(ids, metres, strict=True), *shapes]
         found.sort(key=_second)  # stable: points (already in order) before shapes at equal metres
         return [i for i, _ in found], [d for _, d in found]
+
+    def _shapes_within(self, lon: float, lat: float, radius_m: float) -> list[tuple[str, float]]:
+        """(id, metres) of the non-point geometries within ``radius_m``, in index order.
+
+        Apart from ``columns_within``: a comprehension's variables are cells, made on every call of the
+        function holding it (Python 3.11), and most indexes hold only points.
+        """
+        geoms, ids = self.geoms, self.ids
+        candidates = self._shapes_near(shapely.box(*degree_box(lon, lat, radius_m)))
+        near = ((i, distance_m(geoms[i], lon, lat)) for i in candidates)
+        return [(ids[i], d) for i, d in near if d <= radius_m]
 
     def nearest(self, lon: float, lat: float, k: int, max_m: float | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest (id, metres), searching outwards until certain."""

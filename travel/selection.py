@@ -67,12 +67,17 @@ def select(
         verdicts = view.derived(keep.test, candidates)
         matched = list(compress(candidates, map(verdicts.__getitem__, candidates)))
     else:
-        matched = [i for i in candidates if keep(records[i])]
+        matched = _kept(records, candidates, keep)
     if order is None:
         matched.sort()
     else:
         matched.sort(key=view.derived(order, matched).__getitem__)
     return Selection(matched[:limit], None)
+
+
+def _kept(records: dict[str, Record], ids: Iterable[str], keep: Callable[[Record], bool]) -> list[str]:
+    """The ids whose records ``keep`` accepts (apart: a comprehension makes cells on every call of its function)."""
+    return [i for i in ids if keep(records[i])]
 
 
 def _kept_nearest(
@@ -81,11 +86,9 @@ def _kept_nearest(
 ) -> Selection:
     """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit``."""
     if isinstance(keep, ByRecord):
-        verdicts = view.derived(keep.test, ids)
-        accepted: Iterable[bool] = map(verdicts.__getitem__, ids)
+        accepted: Iterable[bool] = map(view.derived(keep.test, ids).__getitem__, ids)
     else:
-        records = view.records
-        accepted = (keep(records[i]) for i in ids)  # lazily: no record past the limit is tested
+        accepted = map(keep, map(view.records.__getitem__, ids))  # lazily: no record past the limit is tested
     kept: list[str] = []
     distances: list[float] = []
     for i, d, ok in zip(ids, metres, accepted, strict=True):
