@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import suppress
 from typing import Any
@@ -84,16 +86,37 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def read_model_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Build the read model once the store is open and follow the bus."""
+    """Build the read model once the store is open and follow the bus; freeze the heap once it is loaded."""
 
     async def run() -> None:
         await app[STORE_OPEN].wait()
         await follow(app[READ_MODEL], app[STORE], app[BUS])
 
-    task = asyncio.create_task(run())
+    async def settle() -> None:
+        await app[READ_MODEL].ready.wait()
+        freeze_loaded_heap()
+
+    tasks = [asyncio.create_task(run()), asyncio.create_task(settle())]
     yield
     await app[READ_MODEL].hub.close()
-    await _background(task)
+    for task in tasks:
+        await _background(task)
+
+
+def freeze_loaded_heap() -> None:
+    """Leave what start-up built, the loaded read model above all, out of the cyclic GC's full collections.
+
+    A full collection traverses every tracked object: ~230,000 with 7,000 records loaded, ~130 ms on
+    a small VM, while every request in flight waits (at 64 connections, the p99 of a loaded server).
+    Garbage is collected first; frozen objects are still freed by reference counting when dropped,
+    and the read model holds no reference cycles (``tests/test_readmodel.py`` checks), so nothing it
+    replaces is kept. Objects made later are collected as usual.
+    """
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    log.info("heap frozen after loading", extra={"objects": gc.get_freeze_count(),
+                                                 "ms": round((time.perf_counter() - started) * 1000, 1)})
 
 
 async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -57,7 +57,7 @@ def feature_open(record: Record, crs: Crs = Crs.WGS84) -> bytes:
     return head + props
 
 
-def _opening(view: KindView, record: Record, crs: Crs = Crs.WGS84) -> bytes:
+def _opening(view: KindView, record: Record, crs: Crs) -> bytes:
     """``feature_open`` from the view's memo for WGS84 output, the only one worth keeping."""
     return view.cached(record, feature_open) if crs is Crs.WGS84 else feature_open(record, crs)
 

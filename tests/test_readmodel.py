@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from operator import attrgetter
 from pathlib import Path
 
-from tests.factories import event
+from api.geojson import feature_collection
+from tests.factories import event, poi
 from travel.bus import InProcessBus
+from travel.crs import Crs
 from travel.ingest import commit
 from travel.models import Kind
 from travel.readmodel import ReadModel, follow
+from travel.selection import ByRecord, select
+from travel.store.base import BBox
 from travel.store.embedded import EmbeddedStore
 
 
@@ -56,3 +62,32 @@ def test_a_summary_is_kept_until_the_view_changes() -> None:
     view.put(event("2"))
     assert view.summary(count) == 2
     assert len(built) == 2
+
+
+def test_a_dropped_read_model_leaves_no_reference_cycles() -> None:
+    """What the read model replaces is freed by reference counting alone, so freezing the loaded heap
+    (``api.app.freeze_loaded_heap``) keeps nothing alive that a collection would have freed."""
+
+    def load_query_and_drop() -> None:
+        model = ReadModel()
+        model.apply([event(str(i), lon=113 + i / 100, lat=34 + i / 200) for i in range(200)]
+                    + [poi(f"p{i}", 113 + i / 100, 34.5) for i in range(200)])
+        for kind in (Kind.EVENT, Kind.POI):
+            view = model.view(kind)
+            select(view, near=(113.5, 34.2, 50_000.0), keep=ByRecord(attrgetter("active")), limit=20)
+            selection = select(view, bbox=BBox(113, 34, 114, 35), order=attrgetter("id"))
+            feature_collection(view, selection, Crs.WGS84, {"count": len(selection.ids)})
+            model.apply([event("1", version=2)])  # a replaced record, and the index it was in dropped
+
+    load_query_and_drop()  # first calls load the compiled kernels: one-off garbage of numba's own
+    gc.collect()
+    gc.disable()
+    try:
+        load_query_and_drop()
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+async def test_a_served_app_freezes_its_loaded_heap(app_client) -> None:  # noqa: ANN001
+    assert gc.get_freeze_count() > 10_000  # the modules, the app and its read model: left to reference counting

@@ -32,8 +32,8 @@ class EventsQuery(SpatialQuery):
 def _keep(q: EventsQuery) -> Callable[[Record], bool] | ByRecord | None:
     """The attribute filters of ``q`` as one predicate (reading only closure locals, once per record).
 
-    Without filters but the default ``active=true`` (most queries), the predicate is a compiled
-    attribute read; with none at all, there is nothing to call.
+    Without filters but the default ``active=true`` (most queries), the predicate is the in-force
+    test memoized per record; with none at all, there is nothing to call.
     """
     active = None if q.active == "all" else q.active == "true"
     if not q.type and not q.severity and q.road is None and q.source is None and q.since is None:
