@@ -215,41 +215,35 @@ def plain_spatial(request: web.Request, model: type[SpatialQuery]) -> PlainSpati
 
     A list request's pydantic validation, small in isolation, costs several times more inside a busy
     server, where it evicts the request path from the CPU caches; most list queries are this plain.
-    Only what ``model`` would certainly read the same way is read here: ``near`` and ``bbox`` split
-    and converted by ``float`` as the model's before-validators do, and kept only where those would
-    accept them (finite, in range, west < east, south < north: a NaN fails every comparison),
-    ``radius_m`` and ``limit`` as plain ASCII decimals within the model's bounds, each at most once,
-    ``near`` and ``bbox`` not together, ``radius_m`` only with ``near``. Anything else (another
-    parameter, an escape, an error) is left to ``parse_query``, so every error and its message stay
-    pydantic's. ``tests/test_params.py`` checks the two agree.
+    Only what ``model`` would certainly read the same way is read here: ``near`` and ``bbox`` by the
+    model's own before-validators, ``radius_m`` and ``limit`` as plain ASCII decimals within the
+    model's bounds, each at most once, ``near`` and ``bbox`` not together, ``radius_m`` only with
+    ``near``. Anything else (another parameter, an escape, an error) is left to ``parse_query``, so
+    every error and its message stay pydantic's. ``tests/test_params.py`` checks the two agree.
     """
-    bounds = _limits(model)
     raw = request.rel_url.raw_query_string
-    if bounds is None or "%" in raw or "+" in raw:
+    if "%" in raw or "+" in raw:
         return None
     bbox = near = radius = limit = None
     try:
         for pair in raw.split("&"):
             name, _, value = pair.partition("=")
             if name == "near" and near is None:
-                lon, lat = map(float, value.split(","))
-                if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-                    return None
-                near = (lon, lat)
+                near = _lon_lat(value)
             elif name == "bbox" and bbox is None:
-                west, south, east, north = map(float, value.split(","))
-                if not (-180.0 <= west < east <= 180.0 and -90.0 <= south < north <= 90.0):
-                    return None
-                bbox = BBox(west, south, east, north)
+                bbox = _bbox(value)
             elif name == "radius_m" and radius is None and _DECIMAL(value):
                 radius = float(value)
             elif name == "limit" and limit is None and _COUNT(value):
                 limit = int(value)
             elif pair:
                 return None
-    except ValueError:  # a number float() refuses, or too few or many of them
+    except ValueError:
         return None
     if near is not None and bbox is not None:
+        return None
+    bounds = _limits(model)
+    if bounds is None:
         return None
     if radius is None:
         radius = bounds.radius_default
