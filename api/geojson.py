@@ -14,7 +14,7 @@ from travel.selection import Selection
 from travel.stakes import format_stake, format_stake_range
 
 FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that object without its closing "}")
-_DISTANCE = b',"distance_m":%.1f}},'  # a proximity query's last property, closing its feature
+_DISTANCE = b',"distance_m":%.1f}}'  # a proximity query's last property, closing its feature
 
 
 def extra_properties(record: Record) -> dict[str, Any]:
@@ -62,6 +62,11 @@ def _opening(view: KindView, record: Record, crs: Crs) -> bytes:
     return view.cached(record, feature_open) if crs is Crs.WGS84 else feature_open(record, crs)
 
 
+def _openings(view: KindView, ids: list[str], crs: Crs) -> list[bytes]:
+    """The openings of ``ids`` in ``crs``, memoizing what WGS84 ones are missing."""
+    return list(map(partial(_opening, view, crs=crs), map(view.records.__getitem__, ids)))
+
+
 def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
     """One feature; ``extra`` adds properties (e.g. version history)."""
     opening = _opening(view, record, crs)
@@ -75,16 +80,11 @@ def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dic
     then closed and joined whole, with the distance of a proximity query as their last property.
     """
     ids = selection.ids
-    parts = list(map(view.derived(feature_open).get, ids)) if crs is Crs.WGS84 else [None] * len(ids)
-    if None in parts:  # not memoized yet (or not WGS84)
-        parts = list(map(partial(_opening, view, crs=crs), map(view.records.__getitem__, ids)))
+    memo = list(map(view.derived(feature_open).get, ids)) if crs is Crs.WGS84 else None
+    parts = memo if memo is not None and None not in memo else _openings(view, ids, crs)
     head = b'{"type":"FeatureCollection",' + orjson.dumps(meta)[1:-1] + b',"features":['
     if not parts:
         return head + b"]}"
     if selection.distances is None:
         return head + b"}},".join(parts) + b"}}]}"
-    features = [b""] * (2 * len(parts))
-    features[0::2] = parts
-    features[1::2] = map(_DISTANCE.__mod__, selection.distances)
-    features[-1] = features[-1][:-1]  # no comma after the last feature
-    return head + b"".join(features) + b"]}"
+    return head + b",".join(map(bytes.__add__, parts, map(_DISTANCE.__mod__, selection.distances))) + b"]}"
