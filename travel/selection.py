@@ -9,7 +9,7 @@ sliced and joined whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from itertools import compress
 from typing import Any, NamedTuple
 
@@ -50,24 +50,16 @@ def select(
     ``near`` = (lon, lat, radius_m): results nearest first with distances; otherwise ``order``
     (default: id) decides, memoized per record (timestamps of aware datetimes cost more than the lookup).
     """
-    records = view.records
     if near is not None:
         ids, metres = view.index.columns_within(*near)
         if keep is None:
             return Selection(ids[:limit], metres[:limit])
         return _kept_nearest(view, ids, metres, keep, limit)
     if bbox is not None:
-        candidates: Iterable[str] = view.index.in_bbox(bbox.west, bbox.south, bbox.east, bbox.north)
+        candidates = view.index.in_bbox(bbox.west, bbox.south, bbox.east, bbox.north)
     else:
-        candidates = records
-    if keep is None:
-        matched = list(candidates)
-    elif isinstance(keep, ByRecord):
-        candidates = list(candidates)
-        verdicts = view.derived(keep.test, candidates)
-        matched = list(compress(candidates, map(verdicts.__getitem__, candidates)))
-    else:
-        matched = _kept(records, candidates, keep)
+        candidates = list(view.records)
+    matched = candidates if keep is None else list(compress(candidates, _verdicts(view, candidates, keep)))
     if order is None:
         matched.sort()
     else:
@@ -75,23 +67,21 @@ def select(
     return Selection(matched[:limit], None)
 
 
-def _kept(records: dict[str, Record], ids: Iterable[str], keep: Callable[[Record], bool]) -> list[str]:
-    """The ids whose records ``keep`` accepts (apart: a comprehension makes cells on every call of its function)."""
-    return [i for i in ids if keep(records[i])]
+def _verdicts(view: KindView, ids: list[str], keep: Callable[[Record], bool] | ByRecord) -> Iterator[bool]:
+    """Whether ``keep`` accepts each id's record, lazily (a ``ByRecord``'s from its memo, filled for ``ids``)."""
+    if isinstance(keep, ByRecord):
+        return map(view.derived(keep.test, ids).__getitem__, ids)
+    return map(keep, map(view.records.__getitem__, ids))
 
 
 def _kept_nearest(
     view: KindView, ids: list[str], metres: list[float], keep: Callable[[Record], bool] | ByRecord,
     limit: int | None,
 ) -> Selection:
-    """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit``."""
-    if isinstance(keep, ByRecord):
-        accepted: Iterable[bool] = map(view.derived(keep.test, ids).__getitem__, ids)
-    else:
-        accepted = map(keep, map(view.records.__getitem__, ids))  # lazily: no record past the limit is tested
+    """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit`` (no record past it is tested)."""
     kept: list[str] = []
     distances: list[float] = []
-    for i, d, ok in zip(ids, metres, accepted, strict=True):
+    for i, d, ok in zip(ids, metres, _verdicts(view, ids, keep), strict=True):
         if ok:
             kept.append(i)
             distances.append(d)
