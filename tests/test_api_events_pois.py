@@ -89,6 +89,19 @@ async def test_near_is_metric_and_sorted_with_distances(client) -> None:  # noqa
     assert await ids(near2) == ["gsj:1"]
 
 
+@pytest.mark.parametrize(("path", "params", "expected"), [
+    ("/v1/events", {"type": "construction"}, ["gsj:2"]),  # the nearer one is filtered out
+    ("/v1/events", {"active": "all", "limit": "1"}, ["gsj:1"]),  # the nearest kept, then the limit stops
+    ("/v1/pois", {"kind": "toll_station"}, ["geodata:ts1"]),
+    ("/v1/pois", {"road": "G4", "limit": "1"}, ["geodata:sa1"]),
+])
+async def test_near_with_filters_keeps_order_and_distances(client, path, params, expected) -> None:  # noqa: ANN001
+    near = {"near": f"{XUCHANG[0]},{XUCHANG[1]}", "radius_m": "6000"}
+    body = await (await client.get(path, params={**near, **params})).json(content_type=None)
+    assert [f["id"] for f in body["features"]] == expected
+    assert all(0 <= f["properties"]["distance_m"] <= 6000 for f in body["features"])
+
+
 async def test_since_returns_only_later_changes(client) -> None:  # noqa: ANN001
     app = client.server.app
     body = await (await client.get("/v1/events", params={"active": "all"})).json(content_type=None)
