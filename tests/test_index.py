@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -81,32 +79,3 @@ def test_along_is_every_geometry_near_the_line(
     found = dict(_index(geoms).along(line, within))
     expected = {f"r{i}": d for i, g in enumerate(geoms) if (d := distance_between_m(g, line)) <= within}
     assert found == expected
-
-
-def test_threads_querying_one_index_at_once_each_get_their_own_answers() -> None:
-    """The radius kernel writes into per-thread arrays (grown on demand): threads never see each other's hits."""
-    geoms = [Point(113.0 + (i % 40) * 0.001, 34.0 + (i // 40) * 0.001) for i in range(800)]
-    index = _index(geoms)
-    queries = [(113.0 + k * 0.0007, 34.0 + k * 0.0003, 300.0 + 97.0 * k) for k in range(40)]
-    expected = [index.within(*q) for q in queries]
-    assert max(map(len, expected)) > 256 and min(map(len, expected)) < 64  # the arrays grow, then serve small ones
-
-    def run(order: list[int]) -> bool:
-        return all(index.within(*queries[k]) == expected[k] for _ in range(20) for k in order)
-
-    with ThreadPoolExecutor(4) as pool:
-        assert all(pool.map(run, [list(range(40)), list(range(39, -1, -1)), list(range(0, 40, 3)), [5, 33, 1]]))
-
-
-def test_answers_larger_than_a_fresh_threads_scratch_arrays_are_whole() -> None:
-    geoms = [Point(113.0 + (i % 40) * 0.001, 34.0 + (i // 40) * 0.001) for i in range(800)]
-    index = _index(geoms)
-    expected = {f"r{i}": d for i, g in enumerate(geoms) if (d := distance_m(g, 113.02, 34.01)) <= 3_000.0}
-
-    def queries() -> tuple[list[str], dict[str, float]]:  # a new thread starts with room for 64 hits
-        return index.in_bbox(112.9, 33.9, 113.1, 34.1), dict(index.within(113.02, 34.01, 3_000.0))
-
-    with ThreadPoolExecutor(1) as pool:
-        boxed, near = pool.submit(queries).result()
-    assert boxed == [f"r{i}" for i in range(800)]
-    assert near == expected and len(near) > 64

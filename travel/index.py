@@ -14,11 +14,9 @@ are any.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
 
 import numpy as np
 import shapely
@@ -69,47 +67,15 @@ class PointLayout:
 
     def in_box(self, west: float, south: float, east: float, north: float) -> list[int]:
         """Index positions of the points inside the box, boundary included, in layout order."""
-        n, rows, _ = _into_scratch(index_kernels.box_rows, self.lons, self.lats, self.starts, self.first_band,
-                                   BAND_DEG, west, south, east, north)
-        return list(map(self.at.__getitem__, rows[:n].tolist()))
+        rows = index_kernels.in_box(self.lons, self.lats, self.starts, self.first_band, BAND_DEG,
+                                    west, south, east, north)
+        return list(map(self.at.__getitem__, rows.tolist()))
 
     def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
         """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
-        n, rows, metres = _into_scratch(index_kernels.within, self.lons, self.lats, self.halves, self.starts,
-                                        self.first_band, BAND_DEG, lon, lat, radius_m, 2.0)
-        return rows[:n].tolist(), metres[:n].tolist()
-
-
-def _into_scratch(kernel: Callable[..., int], *args: Any) -> tuple[int, NDArray[np.int64], NDArray[np.float64]]:
-    """Run a kernel writing its answer into this thread's scratch arrays; grow them and rerun if it needs more.
-
-    Returns the count and the arrays holding the answer (a thread-local is read once: each read costs).
-    """
-    rows, metres = _scratch.arrays
-    n = kernel(*args, rows, metres)
-    if n > len(rows):
-        rows, metres = _scratch.grow(n)
-        kernel(*args, rows, metres)
-    return n, rows, metres
-
-
-class _Scratch(threading.local):
-    """Each thread's output arrays for the kernels, grown to the largest answer seen.
-
-    A thread's own, so queries from worker threads (e.g. building a road network) never share them.
-    """
-
-    def __init__(self) -> None:
-        self.grow(64)
-
-    def grow(self, size: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Room for at least ``size`` hits: (rows, metres)."""
-        size = max(size, 2 * len(getattr(self, "arrays", ((),))[0]))
-        self.arrays = (np.empty(size, np.int64), np.empty(size))
-        return self.arrays
-
-
-_scratch = _Scratch()
+        rows, metres = index_kernels.within(self.lons, self.lats, self.halves, self.starts, self.first_band,
+                                            BAND_DEG, lon, lat, radius_m, 2.0)
+        return rows.tolist(), metres.tolist()
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,29 +53,9 @@ def in_box(lons: np.ndarray, lats: np.ndarray, starts: np.ndarray, first_band: i
 
 
 @njit(cache=True, nogil=True)
-def box_rows(lons: np.ndarray, lats: np.ndarray, starts: np.ndarray, first_band: int, band_deg: float,
-             west: float, south: float, east: float, north: float, rows: np.ndarray, _metres: np.ndarray) -> int:
-    """How many points lie inside the box; their layout rows written to ``rows`` if it has room for them all.
-
-    ``in_box`` for callers in Python, who own the output array (as ``within``'s callers do; ``_metres``
-    is there to take the same pair of arrays): boxing a new array per call costs more than the search.
-    """
-    found = in_box(lons, lats, starts, first_band, band_deg, west, south, east, north)
-    if len(found) <= len(rows):
-        rows[:len(found)] = found
-    return len(found)
-
-
-@njit(cache=True, nogil=True)
 def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.ndarray, first_band: int,
-           band_deg: float, lon: float, lat: float, radius_m: float, two: float, rows: np.ndarray,
-           metres: np.ndarray) -> int:
-    """How many points lie within ``radius_m`` of (lon, lat), their rows and metres written to ``rows``, ``metres``.
-
-    Layout rows and metres go to the start of the two arrays, nearest first (ties: layout order), if
-    they have room for them all. The caller owns the output arrays, so a query returns one integer:
-    allocating and boxing two new arrays and a tuple per call cost more than the search itself. More
-    hits than room: nothing is written, and the caller asks again with room for the count returned.
+           band_deg: float, lon: float, lat: float, radius_m: float, two: float) -> tuple[np.ndarray, np.ndarray]:
+    """(layout rows, metres) of the points within ``radius_m`` of (lon, lat), nearest first (ties: layout order).
 
     ``halves`` holds each point's latitude in radians and its cosine (rows 0 and 1). The candidate box
     is ``travel.spatial.degree_box``'s; distances are measured exactly, so the box only has to hold the circle.
@@ -84,8 +64,8 @@ def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.nd
     candidates = in_box(lons, lats, starts, first_band, band_deg, west, south, east, north)
     p1 = math.radians(lat)
     cos_p1 = math.cos(p1)
-    found = np.empty(len(candidates), np.int64)
-    distances = np.empty(len(candidates))
+    rows = np.empty(len(candidates), np.int64)
+    metres = np.empty(len(candidates))
     n = 0
     for j in candidates:
         dp = halves[0, j] - p1
@@ -93,12 +73,8 @@ def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.nd
         h = math.pow(math.sin(dp / 2), two) + cos_p1 * halves[1, j] * math.pow(math.sin(dl / 2), two)
         d = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
         if d <= radius_m:
-            found[n] = j
-            distances[n] = d
+            rows[n] = j
+            metres[n] = d
             n += 1
-    if n <= len(rows):
-        order = np.argsort(distances[:n], kind="mergesort")
-        for k in range(n):
-            rows[k] = found[order[k]]
-            metres[k] = distances[order[k]]
-    return n
+    order = np.argsort(metres[:n], kind="mergesort")
+    return rows[:n][order], metres[:n][order]
