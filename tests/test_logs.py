@@ -56,3 +56,30 @@ async def test_access_log_is_json(aiohttp_server, aiohttp_client, settings, capl
             await asyncio.sleep(0.01)
     [line] = [r for r in caplog.records if r.name == "travel.access"]
     assert line.status == 200 and line.path == "/healthz" and line.method == "GET" and line.ms >= 0
+
+
+def test_scheduler_runs_are_not_logged_below_debug(capsys) -> None:  # noqa: ANN001
+    from travel.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("apscheduler").level
+    try:
+        configure_logging("INFO")
+        scheduler = logging.getLogger("apscheduler.executors.default")
+        scheduler.info("Running job")
+        scheduler.warning("Run time of job was missed")
+        logging.getLogger("travel.test-chatty").info("read model loaded")
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert [line["msg"] for line in lines] == ["Run time of job was missed", "read model loaded"]
+
+        configure_logging("ERROR")  # a quieter root keeps the scheduler's warnings out too
+        scheduler.warning("Run time of job was missed")
+        assert capsys.readouterr().err == ""
+
+        configure_logging("DEBUG")
+        scheduler.info("Running job")
+        assert [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()] == ["Running job"]
+    finally:
+        root.handlers[:], level, scheduler_level = saved
+        root.setLevel(level)
+        logging.getLogger("apscheduler").setLevel(scheduler_level)

@@ -11,6 +11,9 @@ from typing import Any
 import orjson
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+# Libraries that narrate routine work at INFO: apscheduler writes two lines per job run, and the staleness
+# check runs every few seconds. Below DEBUG they say only warnings and errors.
+CHATTY_LOGGERS = ("apscheduler",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,3 +69,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # A propagated record meets only the handlers, not the root's level: the chatty ones get their own.
+    chatty = logging.NOTSET if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
