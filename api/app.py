@@ -162,7 +162,7 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[METRICS] = metrics
     app[METRICS].watch_records(app[READ_MODEL].counts)
     app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings), app[METRICS].count_poll)
-    app[METRICS].watch_sources(app[FEEDS].stale_ages)
+    app[METRICS].watch_sources(app[FEEDS].stale.ages)
     app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx, feeds_ctx])
     app.on_shutdown.append(_end_streams)
     setup_routes(app, Edge(metrics, settings.cors_origins))

@@ -22,7 +22,8 @@ from tests.services import redis_url
 from travel.errors import InvalidRecord
 from travel.models import SourceConfig
 from travel.settings import Settings
-from travel.sources import load_sources
+from travel.sources import Sources, load_sources
+from travel.sync.health import HealthBoard, StaleWatch, staleness, utcnow
 from travel.sync.leases import RedisLeases
 from travel.sync.scheduler import backoff_s
 
@@ -153,3 +154,33 @@ async def test_polls_of_one_source_never_overlap(aiohttp_client, tmp_path: Path)
         outcomes = await asyncio.gather(*(scheduler.poll_now(config.id) for _ in range(3)))
         assert outcomes == ["fetch_error"] * 3
         assert asyncio.get_running_loop().time() - started >= 3 * 0.3 * 0.95  # one after another, not at once
+
+
+async def test_stale_sources_are_judged_again_when_health_changes_or_a_deadline_passes() -> None:
+    polled = SourceConfig(id="polled", agency="a", format="cap", url="http://127.0.0.1:9/x", stale_after_s=0.3)
+    pushed = SourceConfig(id="pushed", agency="a", format="cap", push=True)  # states no limit: never stale
+    sources, health = Sources([polled, pushed]), HealthBoard()
+    watch = StaleWatch(sources, health)
+
+    def judged_afresh() -> dict[str, float]:
+        now = utcnow()
+        verdicts = {c.id: staleness(c, health.get(c.id), health.started, now) for c in sources}
+        return {source: age for source, (stale, age) in verdicts.items() if stale}
+
+    assert watch.ages() == judged_afresh() == {}
+    await asyncio.sleep(0.35)  # the kept verdict expires when the polled source's deadline passes
+    ages = watch.ages()
+    assert list(ages) == list(judged_afresh()) == ["polled"] and ages["polled"] >= 0.3
+
+    await health.succeeded("polled", {}, [], changed=False)
+    assert watch.ages() == judged_afresh() == {}  # a success is seen at once, not at the next deadline
+    await asyncio.sleep(0.35)
+    assert list(watch.ages()) == ["polled"]  # the deadline now runs from that success
+
+    await health.failed("polled", "timeout")
+    assert list(watch.ages()) == ["polled"]  # a failure changes nothing about staleness
+    sources.extend([SourceConfig(id="late", agency="a", format="cap", url="http://127.0.0.1:9/y",
+                                 stale_after_s=0.1)])
+    assert sorted(watch.ages()) == sorted(judged_afresh()) == ["late", "polled"]  # a source added later counts
+    ages, fresh = watch.ages(), judged_afresh()
+    assert all(abs(ages[s] - fresh[s]) <= 0.11 for s in fresh)  # the same ages, to 0.1 s

@@ -96,7 +96,7 @@ async def list_features(
         predicate, crs = keep(q), q.crs
     app = request.app
     view = app[READ_MODEL].view(kind)
-    stale = app[FEEDS].stale_ages()
+    stale = app[FEEDS].stale.ages()
     etag = list_etag(view, request, stale, moment(view) if moment is not None else "")
     if not_modified(request, etag):
         return not_modified_response(etag, max_age)

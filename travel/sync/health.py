@@ -8,8 +8,10 @@ pushes) saw. Updates are last-writer-wins per source: one process polls a source
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from travel.models import SourceConfig
+from travel.sources import Sources
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,7 @@ class HealthBoard:
 
     def __init__(self, redis_url: str | None = None, key: str = "travel:source-health") -> None:
         self.local: dict[str, SourceHealth] = {}
+        self.revision = 0  # bumped by every change to a source's health, so judgements of it can be kept
         self.started = utcnow()
         self.identity = f"{socket.gethostname()}:{os.getpid()}"
         self._key = key
@@ -137,6 +141,7 @@ class HealthBoard:
                     shared, mine = SourceHealth.from_json(value), self.local.get(source_id)
                     if mine is None or (shared.last_attempt or EPOCH) >= (mine.last_attempt or EPOCH):
                         self.local[source_id] = shared
+                        self.revision += 1
         return {i: self.get(i) for i in ids}
 
     async def succeeded(self, source_id: str, report: dict[str, int], rejections: list[str], *,
@@ -177,6 +182,8 @@ class HealthBoard:
         return health
 
     async def _share(self, health: SourceHealth) -> None:
+        """Every change to a source's health ends here: count it, then write it to the shared hash."""
+        self.revision += 1
         health.reporter = self.identity
         if self._redis is None:
             return
@@ -214,3 +221,51 @@ def describe(config: SourceConfig, health: SourceHealth, started: datetime, now:
         records=records,
         reported_by=health.reporter,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """Which sources were stale when judged, and until when that judgement holds."""
+
+    token: tuple[int, int]  # the sources' and the health board's revisions it was made from
+    since: dict[str, float]  # each stale source's last good data (or the wait's start), Unix seconds
+    until: float  # the first moment a fresh source turns stale (inf: none can), Unix seconds
+
+
+class StaleWatch:
+    """The stale sources and their ages, judged again only when health changes or a deadline passes.
+
+    Every list request asks (its answer names the stale sources whose records it shows); judging
+    each source reads its health and the clock as datetimes, about half a microsecond a source.
+    Between changes the verdict stands until the earliest moment a fresh source would turn stale;
+    a stale source turns fresh only through a change of its health.
+    """
+
+    def __init__(self, sources: Sources, health: HealthBoard) -> None:
+        self.sources = sources
+        self.health = health
+        self._verdict: _Verdict | None = None
+
+    def ages(self) -> dict[str, float]:
+        """Age in seconds (to 0.1 s) of the last good data of every stale source."""
+        if not self.sources:
+            return {}
+        now = time.time()
+        verdict = self._verdict
+        token = (self.sources.revision, self.health.revision)
+        if verdict is None or verdict.token != token or now > verdict.until:
+            verdict = self._verdict = self._judge(token)
+        return {source: round(max(0.0, now - since), 1) for source, since in verdict.since.items()}
+
+    def _judge(self, token: tuple[int, int]) -> _Verdict:
+        now = utcnow()
+        stamp = now.timestamp()
+        since: dict[str, float] = {}
+        until = math.inf
+        for config in self.sources:
+            stale, age = staleness(config, self.health.get(config.id), self.health.started, now)
+            if stale:
+                since[config.id] = stamp - age
+            elif config.staleness_limit_s is not None:
+                until = min(until, stamp + config.staleness_limit_s - age)
+        return _Verdict(token, since, until)

@@ -9,7 +9,7 @@ from travel.readmodel import ReadModel
 from travel.settings import Settings
 from travel.sources import Sources
 from travel.store.base import Store
-from travel.sync.health import HealthBoard, SourceStatus, describe, staleness, utcnow
+from travel.sync.health import HealthBoard, SourceStatus, StaleWatch, describe, utcnow
 from travel.sync.leases import make_leases
 from travel.sync.pipeline import Ingestor
 from travel.sync.scheduler import FeedScheduler
@@ -24,6 +24,7 @@ class Feeds:
         self.sources = sources
         self.model = model
         self.health = HealthBoard(settings.redis_url)
+        self.stale = StaleWatch(sources, self.health)
         self.ingestor = Ingestor(store, bus, model, self.health)
         self.replays = ReplayGuard(settings.redis_url)
         self.scheduler = FeedScheduler(sources, self.ingestor, self.health, make_leases(settings.redis_url), on_poll)
@@ -39,21 +40,6 @@ class Feeds:
         await self.scheduler.stop()
         await self.health.close()
         await self.replays.close()
-
-    def stale_ages(self) -> dict[str, float]:
-        """Age in seconds of the last good data of every stale source (this process's latest view).
-
-        Every list request asks: without sources there is nothing to judge, not even the clock.
-        """
-        if not self.sources:
-            return {}
-        now = utcnow()
-        out = {}
-        for config in self.sources:
-            stale, age = staleness(config, self.health.get(config.id), self.health.started, now)
-            if stale:
-                out[config.id] = round(age, 1)
-        return out
 
     async def overview(self) -> list[SourceStatus]:
         """Every source's public health, with the records it has in the read model."""
