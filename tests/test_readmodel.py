@@ -64,6 +64,17 @@ def test_a_summary_is_kept_until_the_view_changes() -> None:
     assert len(built) == 2
 
 
+def test_records_per_source_count_active_ones_and_follow_changes() -> None:
+    model = ReadModel()
+    model.apply([event("1"), event("2"), event("3", source="jtt"), event("5", source="geodata"),
+                 poi("p1", 113.8, 34.0)])
+    assert model.counts_by_source() == {"gsj": {"event": 2}, "jtt": {"event": 1}, "geodata": {"event": 1, "poi": 1}}
+    model.apply([event("2", version=2, status="cleared"), event("4", source="jtt")])
+    assert model.counts_by_source() == {"gsj": {"event": 1}, "jtt": {"event": 2}, "geodata": {"event": 1, "poi": 1}}
+    model.apply([event("1", version=2, status="cleared"), poi("p2", 113.9, 34.1)])
+    assert model.counts_by_source() == {"jtt": {"event": 2}, "geodata": {"event": 1, "poi": 2}}  # no gsj one left
+
+
 def test_a_dropped_read_model_leaves_no_reference_cycles() -> None:
     """What the read model replaces is freed by reference counting alone, so freezing the loaded heap
     (``api.app.freeze_loaded_heap``) keeps nothing alive that a collection would have freed."""

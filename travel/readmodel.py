@@ -148,14 +148,21 @@ class ReadModel:
         return {k.value: len(v) for k, v in self.views.items()}
 
     def counts_by_source(self) -> dict[str, dict[str, int]]:
-        """Active records held per source and kind (for source health)."""
+        """Active records held per source and kind (for source health), counted once per view change."""
         out: dict[str, dict[str, int]] = {}
         for kind, view in self.views.items():
-            for record in view.records.values():
-                if record.active:
-                    per_kind = out.setdefault(record.source, {})
-                    per_kind[kind.value] = per_kind.get(kind.value, 0) + 1
+            for source, n in view.summary(_active_by_source).items():
+                out.setdefault(source, {})[kind.value] = n
         return out
+
+
+def _active_by_source(view: KindView) -> dict[str, int]:
+    """Active records of one view per source (``active`` is the record's own state, not the clock's)."""
+    counts: dict[str, int] = {}
+    for record in view.records.values():
+        if record.active:
+            counts[record.source] = counts.get(record.source, 0) + 1
+    return counts
 
 
 async def follow(model: ReadModel, store: Store, bus: ChangeBus, *, max_backoff_s: float = 10.0) -> None:
