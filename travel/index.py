@@ -74,7 +74,7 @@ class PointLayout:
     def within(self, lon: float, lat: float, radius_m: float) -> tuple[list[int], list[float]]:
         """Layout rows and metres of the points within ``radius_m`` of (lon, lat), nearest first."""
         rows, metres = index_kernels.within(self.lons, self.lats, self.halves, self.starts, self.first_band,
-                                            BAND_DEG, lon, lat, radius_m, 2.0)
+                                            BAND_DEG, lon, lat, radius_m)
         return rows.tolist(), metres.tolist()
 
 

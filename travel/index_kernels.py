@@ -3,9 +3,7 @@
 Points are laid out in band order, each band sorted by longitude (``travel.index.PointLayout``):
 a query bisects each band it meets and measures the slice in one compiled call, where the same
 loop in Python costs a few hundred nanoseconds per point. Distances are ``haversine_m``'s exactly:
-the same libm functions in the same order, and the squares taken with ``pow`` as Python's ``**``
-takes them (``two`` is passed in, so the compiler cannot turn ``pow(x, 2.0)`` into ``x * x``,
-which differs in the last bit for about one input in a thousand).
+the same libm functions and products in the same order (no fast-math: nothing is fused or reordered).
 Compiled code is cached on disk (``cache=True``): only the first process after an install compiles.
 """
 
@@ -54,7 +52,7 @@ def in_box(lons: np.ndarray, lats: np.ndarray, starts: np.ndarray, first_band: i
 
 @njit(cache=True, nogil=True)
 def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.ndarray, first_band: int,
-           band_deg: float, lon: float, lat: float, radius_m: float, two: float) -> tuple[np.ndarray, np.ndarray]:
+           band_deg: float, lon: float, lat: float, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
     """(layout rows, metres) of the points within ``radius_m`` of (lon, lat), nearest first (ties: layout order).
 
     ``halves`` holds each point's latitude in radians and its cosine (rows 0 and 1). The candidate box
@@ -68,9 +66,9 @@ def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.nd
     metres = np.empty(len(candidates))
     n = 0
     for j in candidates:
-        dp = halves[0, j] - p1
-        dl = (lons[j] - lon) * _RAD
-        h = math.pow(math.sin(dp / 2), two) + cos_p1 * halves[1, j] * math.pow(math.sin(dl / 2), two)
+        sin_dp = math.sin((halves[0, j] - p1) / 2)
+        sin_dl = math.sin((lons[j] - lon) * _RAD / 2)
+        h = sin_dp * sin_dp + cos_p1 * halves[1, j] * (sin_dl * sin_dl)
         d = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
         if d <= radius_m:
             rows[n] = j
