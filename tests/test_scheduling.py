@@ -157,7 +157,7 @@ async def test_polls_of_one_source_never_overlap(aiohttp_client, tmp_path: Path)
 
 
 async def test_stale_sources_are_judged_again_when_health_changes_or_a_deadline_passes() -> None:
-    polled = SourceConfig(id="polled", agency="a", format="cap", url="http://127.0.0.1:9/x", stale_after_s=0.3)
+    polled = SourceConfig(id="polled", agency="a", format="cap", url="http://127.0.0.1:9/x", stale_after_s=0.5)
     pushed = SourceConfig(id="pushed", agency="a", format="cap", push=True)  # states no limit: never stale
     sources, health = Sources([polled, pushed]), HealthBoard()
     watch = StaleWatch(sources, health)
@@ -168,13 +168,13 @@ async def test_stale_sources_are_judged_again_when_health_changes_or_a_deadline_
         return {source: age for source, (stale, age) in verdicts.items() if stale}
 
     assert watch.ages() == judged_afresh() == {}
-    await asyncio.sleep(0.35)  # the kept verdict expires when the polled source's deadline passes
+    await asyncio.sleep(0.6)  # the kept verdict expires when the polled source's deadline passes
     ages = watch.ages()
-    assert list(ages) == list(judged_afresh()) == ["polled"] and ages["polled"] >= 0.3
+    assert list(ages) == list(judged_afresh()) == ["polled"] and ages["polled"] >= 0.5
 
     await health.succeeded("polled", {}, [], changed=False)
     assert watch.ages() == judged_afresh() == {}  # a success is seen at once, not at the next deadline
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.6)
     assert list(watch.ages()) == ["polled"]  # the deadline now runs from that success
 
     await health.failed("polled", "timeout")
