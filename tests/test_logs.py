@@ -83,3 +83,35 @@ def test_scheduler_runs_are_not_logged_below_debug(capsys) -> None:  # noqa: ANN
         root.handlers[:], level, scheduler_level = saved
         root.setLevel(level)
         logging.getLogger("apscheduler").setLevel(scheduler_level)
+
+
+async def test_a_malformed_request_is_one_warning_line_without_traceback(aiohttp_server, settings, capsys) -> None:  # noqa: ANN001
+    from api.app import create_app
+    from travel.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        server = await aiohttp_server(create_app(settings))
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01Name: y\r\n\r\n")
+        await writer.drain()
+        status_line = await reader.readline()
+        writer.close()
+        assert status_line.split()[1] == b"400"
+        for _ in range(50):
+            lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+            refused = [line for line in lines if line["logger"] == "aiohttp.server"]
+            if refused:
+                break
+            await asyncio.sleep(0.01)
+        [line] = refused
+        assert line["level"] == "warning" and line["msg"] == "malformed request refused"
+        assert line["status"] == 400 and line["error"] and line["remote"] == "127.0.0.1" and "exc" not in line
+        logging.getLogger("aiohttp.server").error("Error handling request", exc_info=ValueError("a bug"))
+        [bug] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert bug["level"] == "error" and "ValueError: a bug" in bug["exc"]  # anything else is left as it is
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)

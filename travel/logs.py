@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 # Libraries that narrate routine work at INFO: apscheduler writes two lines per job run, and the staleness
@@ -53,6 +54,25 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class MalformedRequests(logging.Filter):
+    """A request aiohttp cannot parse is logged as one WARNING line with its status and error.
+
+    aiohttp logs it (bad request line or header, headers too large) at ERROR with a traceback, though
+    the client is at fault and has its 4xx already; a port scanner would fill the log with tracebacks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record when it carries a parse error; keep every record."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
+            record.msg, record.args = "malformed request refused", ()
+            record.status, record.error, record.remote = error.code, error.message, remote
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send JSON lines to stderr at ``level``.
 
@@ -73,3 +93,6 @@ def configure_logging(level: str = "INFO") -> None:
     chatty = logging.NOTSET if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(chatty)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequests) for f in server.filters):
+        server.addFilter(MalformedRequests())
