@@ -179,8 +179,11 @@ async def test_stale_sources_are_judged_again_when_health_changes_or_a_deadline_
 
     await health.failed("polled", "timeout")
     assert list(watch.ages()) == ["polled"]  # a failure changes nothing about staleness
-    sources.extend([SourceConfig(id="late", agency="a", format="cap", url="http://127.0.0.1:9/y",
-                                 stale_after_s=0.1)])
+    late = SourceConfig(id="late", agency="a", format="cap", url="http://127.0.0.1:9/y", stale_after_s=0.1)
+    sources.extend([late])
     assert sorted(watch.ages()) == sorted(judged_afresh()) == ["late", "polled"]  # a source added later counts
+    with pytest.raises(InvalidRecord):  # one added before a refused one stays added, and counts too
+        sources.extend([late.model_copy(update={"id": "later"}), polled])
+    assert sorted(watch.ages()) == sorted(judged_afresh()) == ["late", "later", "polled"]
     ages, fresh = watch.ages(), judged_afresh()
     assert all(abs(ages[s] - fresh[s]) <= 0.11 for s in fresh)  # the same ages, to 0.1 s

@@ -33,7 +33,6 @@ class Sources:
 
     def __init__(self, configs: list[SourceConfig]) -> None:
         self.by_id: dict[str, SourceConfig] = {}
-        self.revision = 0  # bumped by every ``extend``, so what is judged of the sources can be kept
         self.extend(configs)
 
     def extend(self, configs: list[SourceConfig]) -> None:
@@ -49,7 +48,6 @@ class Sources:
             if config.zone is not None:
                 zone_of(config)
             self.by_id[config.id] = config
-        self.revision += 1
 
     def __iter__(self):  # noqa: ANN204 - iterator of SourceConfig
         return iter(self.by_id.values())

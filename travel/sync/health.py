@@ -227,7 +227,7 @@ def describe(config: SourceConfig, health: SourceHealth, started: datetime, now:
 class _Verdict:
     """Which sources were stale when judged, and until when that judgement holds."""
 
-    token: tuple[int, int]  # the sources' and the health board's revisions it was made from
+    token: tuple[int, int]  # how many sources there were, and the health board's revision
     since: dict[str, float]  # each stale source's last good data (or the wait's start), Unix seconds
     until: float  # the first moment a fresh source turns stale (inf: none can), Unix seconds
 
@@ -252,7 +252,7 @@ class StaleWatch:
             return {}
         now = time.time()
         verdict = self._verdict
-        token = (self.sources.revision, self.health.revision)
+        token = (len(self.sources), self.health.revision)  # sources are only ever added
         if verdict is None or verdict.token != token or now > verdict.until:
             verdict = self._verdict = self._judge(token)
         return {source: round(max(0.0, now - since), 1) for source, since in verdict.since.items()}
