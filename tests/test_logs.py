@@ -6,8 +6,10 @@ import asyncio
 import io
 import json
 import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,60 +60,64 @@ async def test_access_log_is_json(aiohttp_server, aiohttp_client, settings, capl
     assert line.status == 200 and line.path == "/healthz" and line.method == "GET" and line.ms >= 0
 
 
-def test_scheduler_runs_are_not_logged_below_debug(capsys) -> None:  # noqa: ANN001
-    from travel.logs import configure_logging
+@pytest.fixture
+def configure(capsys) -> Iterator[Callable[[str], None]]:  # noqa: ANN001
+    """``travel.logs.configure_logging``, with the logging set-up it changes put back afterwards.
 
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level, logging.getLogger("apscheduler").level
-    try:
-        configure_logging("INFO")
-        scheduler = logging.getLogger("apscheduler.executors.default")
-        scheduler.info("Running job")
-        scheduler.warning("Run time of job was missed")
-        logging.getLogger("travel.test-chatty").info("read model loaded")
-        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-        assert [line["msg"] for line in lines] == ["Run time of job was missed", "read model loaded"]
+    It takes ``capsys`` so that the handler it makes writes to the stream ``capsys`` captures.
+    """
+    from travel.logs import CHATTY_LOGGERS, MalformedRequests, configure_logging
 
-        configure_logging("ERROR")  # a quieter root keeps the scheduler's warnings out too
-        scheduler.warning("Run time of job was missed")
-        assert capsys.readouterr().err == ""
-
-        configure_logging("DEBUG")
-        scheduler.info("Running job")
-        assert [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()] == ["Running job"]
-    finally:
-        root.handlers[:], level, scheduler_level = saved
-        root.setLevel(level)
-        logging.getLogger("apscheduler").setLevel(scheduler_level)
+    root, server = logging.getLogger(), logging.getLogger("aiohttp.server")
+    saved = root.handlers[:], root.level, [logging.getLogger(name).level for name in CHATTY_LOGGERS]
+    yield configure_logging
+    root.handlers[:], level, chatty = saved
+    root.setLevel(level)
+    for name, chatty_level in zip(CHATTY_LOGGERS, chatty, strict=True):
+        logging.getLogger(name).setLevel(chatty_level)
+    for added in [f for f in server.filters if isinstance(f, MalformedRequests)]:
+        server.removeFilter(added)
 
 
-async def test_a_malformed_request_is_one_warning_line_without_traceback(aiohttp_server, settings, capsys) -> None:  # noqa: ANN001
+def test_scheduler_runs_are_not_logged_below_debug(configure, capsys) -> None:  # noqa: ANN001
+    configure("INFO")
+    scheduler = logging.getLogger("apscheduler.executors.default")
+    scheduler.info("Running job")
+    scheduler.warning("Run time of job was missed")
+    logging.getLogger("travel.test-chatty").info("read model loaded")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["msg"] for line in lines] == ["Run time of job was missed", "read model loaded"]
+
+    configure("ERROR")  # a quieter root keeps the scheduler's warnings out too
+    scheduler.warning("Run time of job was missed")
+    assert capsys.readouterr().err == ""
+
+    configure("DEBUG")
+    scheduler.info("Running job")
+    assert [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()] == ["Running job"]
+
+
+async def test_a_malformed_request_is_one_warning_line_without_traceback(  # noqa: ANN001
+        configure, aiohttp_server, settings, capsys) -> None:
     from api.app import create_app
-    from travel.logs import configure_logging
 
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        configure_logging("INFO")
-        server = await aiohttp_server(create_app(settings))
-        reader, writer = await asyncio.open_connection(server.host, server.port)
-        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01Name: y\r\n\r\n")
-        await writer.drain()
-        status_line = await reader.readline()
-        writer.close()
-        assert status_line.split()[1] == b"400"
-        for _ in range(50):
-            lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-            refused = [line for line in lines if line["logger"] == "aiohttp.server"]
-            if refused:
-                break
-            await asyncio.sleep(0.01)
-        [line] = refused
-        assert line["level"] == "warning" and line["msg"] == "malformed request refused"
-        assert line["status"] == 400 and line["error"] and line["remote"] == "127.0.0.1" and "exc" not in line
-        logging.getLogger("aiohttp.server").error("Error handling request", exc_info=ValueError("a bug"))
-        [bug] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-        assert bug["level"] == "error" and "ValueError: a bug" in bug["exc"]  # anything else is left as it is
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
+    configure("INFO")
+    server = await aiohttp_server(create_app(settings))
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad\x01Name: y\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert status_line.split()[1] == b"400"
+    for _ in range(50):
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        refused = [line for line in lines if line["logger"] == "aiohttp.server"]
+        if refused:
+            break
+        await asyncio.sleep(0.01)
+    [line] = refused
+    assert line["level"] == "warning" and line["msg"] == "malformed request refused"
+    assert line["status"] == 400 and line["error"] and line["remote"] == "127.0.0.1" and "exc" not in line
+    logging.getLogger("aiohttp.server").error("Error handling request", exc_info=ValueError("a bug"))
+    [bug] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert bug["level"] == "error" and "ValueError: a bug" in bug["exc"]  # anything else is left as it is
