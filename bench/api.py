@@ -233,10 +233,10 @@ class Report:
                  "reference_rps": round(r.reference.rps, 1),
                  "cpu_ratio": round(r.reference.cpu_us_per_request / r.sample.cpu_us_per_request, 3),
                  "meets_targets": r.meets_targets,
-                 "rounds": [{"ratio": round(pair_ratio((s, ref)), 3), "rps": round(s.rps, 1),
+                 "rounds": [{"ratio": round(ratio, 3), "rps": round(s.rps, 1),
                              "reference_rps": round(ref.rps, 1), "p99_ms": s.p99_ms, "non2xx": s.non2xx,
                              "errors": s.errors}
-                            for s, ref in r.pairs]}
+                            for (s, ref), ratio in zip(r.pairs, r.ratios, strict=True)]}
                 for r in self.rows
             ],
         }

@@ -78,7 +78,10 @@ def _kept_nearest(
     view: KindView, ids: list[str], metres: list[float], keep: Callable[[Record], bool] | ByRecord,
     limit: int | None,
 ) -> Selection:
-    """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit`` (no record past it is tested)."""
+    """The ids (nearest first) whose records ``keep`` accepts, stopping at ``limit``.
+
+    A plain predicate is not called past the limit; a ``ByRecord``'s memo is filled for every id first.
+    """
     kept: list[str] = []
     distances: list[float] = []
     for i, d, ok in zip(ids, metres, _verdicts(view, ids, keep), strict=True):
