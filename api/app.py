@@ -16,15 +16,15 @@ from api.edge import Edge
 from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
 from api.routes import setup_routes
-from travel.bus import ChangeBus, make_bus
-from travel.errors import ServiceUnavailable
-from travel.importer import load_bundle_if_empty
-from travel.readmodel import ReadModel, follow
-from travel.settings import Settings
-from travel.sources import Sources, load_sources
+from travel.core.errors import ServiceUnavailable
+from travel.core.settings import Settings
+from travel.ingest.importer import load_bundle_if_empty
+from travel.ingest.runtime import Feeds
+from travel.ingest.sources import Sources, load_sources
+from travel.read.readmodel import ReadModel, follow
 from travel.store import make_store
 from travel.store.base import Store
-from travel.sync.runtime import Feeds
+from travel.store.bus import ChangeBus, make_bus
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, feeds = app[SETTINGS], app[FEEDS]
     simulator = None
     if settings.demo:
-        from feeds.simulator import Simulator
+        from demo.simulator import Simulator
 
         simulator = Simulator(step_s=settings.demo_step_s)
         await simulator.start()

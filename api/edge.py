@@ -17,7 +17,7 @@ from aiohttp import hdrs, web
 
 from api.metrics import Metrics
 from api.problems import problem
-from travel.errors import ServiceUnavailable, TravelError
+from travel.core.errors import ServiceUnavailable, TravelError
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import orjson
 
-from travel.crs import Crs, convert_coordinates
-from travel.models import Record
-from travel.readmodel import KindView
-from travel.selection import Selection
-from travel.stakes import format_stake, format_stake_range
+from travel.core.crs import Crs, convert_coordinates
+from travel.core.records import Record
+from travel.core.stakes import format_stake, format_stake_range
+from travel.read.readmodel import KindView
+from travel.read.selection import Selection
 
 FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that object without its closing "}")
 _DISTANCE = b',"distance_m":%.1f}}'  # a proximity query's last property, closing its feature

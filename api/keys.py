@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.metrics import Metrics
-from travel.bus import ChangeBus
-from travel.readmodel import ReadModel
-from travel.settings import Settings
+from travel.core.settings import Settings
+from travel.ingest.runtime import Feeds
+from travel.read.readmodel import ReadModel
 from travel.store.base import Store
-from travel.sync.runtime import Feeds
+from travel.store.bus import ChangeBus
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)

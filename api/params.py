@@ -17,9 +17,9 @@ from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from travel.crs import Crs, to_wgs84
-from travel.errors import InvalidParameter
-from travel.geometry import check_lon_lat
+from travel.core.crs import Crs, to_wgs84
+from travel.core.errors import InvalidParameter
+from travel.core.geometry import check_lon_lat
 from travel.store.base import BBox
 
 M = TypeVar("M", bound="QueryModel")

@@ -12,7 +12,7 @@ from api.docs import docs_page, docs_static, docs_static_dir, openapi_json
 from api.edge import Edge
 from api.params import CrsQuery, QueryModel
 from api.views import alerts, events, health, places, pois, routes, sources, stream, tolls
-from travel.models import Alert, Poi, Record, RoadEvent
+from travel.core.records import Alert, Poi, Record, RoadEvent
 from travel.routing.answer import RoutesOut
 from travel.tolls.answer import QuoteOut
 

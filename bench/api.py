@@ -46,12 +46,12 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from travel.bus import InProcessBus
-from travel.geometry import Geometry
-from travel.ingest import commit
-from travel.models import Direction, EventType, Poi, PoiKind, Record, RoadEvent, Severity
-from travel.settings import Settings
+from travel.core.geometry import Geometry
+from travel.core.records import Direction, EventType, Poi, PoiKind, Record, RoadEvent, Severity
+from travel.core.settings import Settings
+from travel.ingest.commit import commit
 from travel.store import make_store
+from travel.store.bus import InProcessBus
 
 ROOT = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = Path(__file__).with_name("wrk_paths.lua")
@@ -618,7 +618,7 @@ def serve_reference(port: int) -> None:
     from aiohttp import web
 
     from api.access_log import JsonAccessLogger
-    from travel.logs import configure_logging
+    from travel.core.logs import configure_logging
 
     body = reference_body()
 

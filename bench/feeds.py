@@ -38,12 +38,12 @@ from rich.table import Table
 
 from api.app import create_app
 from api.keys import FEEDS
+from demo.simulator import Simulator, cap_message, datex2_payload, datex2_situation
 from feeds import parse
 from feeds.base import ParseContext
-from feeds.simulator import Simulator, cap_message, datex2_payload, datex2_situation
-from travel.models import Kind, SourceConfig
-from travel.settings import Settings
-from travel.sync.signing import signed_headers
+from travel.core.records import Kind, SourceConfig
+from travel.core.settings import Settings
+from travel.ingest.signing import signed_headers
 
 PARSE_TARGET = 20_000
 PUSH_P99_TARGET_S = 0.200

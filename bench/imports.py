@@ -29,10 +29,10 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.api import HENAN, ROADS, STORES, BenchError, postgis_database
-from travel.bus import InProcessBus
-from travel.importer import import_file
-from travel.models import Kind
+from travel.core.records import Kind
+from travel.ingest.importer import import_file
 from travel.store.base import Store
+from travel.store.bus import InProcessBus
 
 TARGET_S = {"embedded": 60.0, "postgis": 120.0}  # at TARGET_SECTIONS
 TARGET_SECTIONS = 1_000_000

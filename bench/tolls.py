@@ -35,11 +35,11 @@ from rich.table import Table
 
 from bench.api import BenchError, Options, Sample, measure, pick_generator, server_env, serving
 from geodata.loader import read_bundle
-from travel.readmodel import ReadModel
+from travel.core.vehicle_classes import CLASS_CODES, vehicle_class
+from travel.read.readmodel import ReadModel
 from travel.routing.planner import planner_of
 from travel.routing.stations import StationRoutes
 from travel.tolls.book import Lru, TollBook, toll_book
-from travel.tolls.classes import CLASS_CODES, vehicle_class
 from travel.tolls.quote import QuoteRequest, Unquotable, quote_json
 
 TARGET_RATIO = 0.60

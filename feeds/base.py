@@ -24,7 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
-from travel.models import Kind, Record
+from travel.core.records import Kind, Record
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """No feed document is larger than this (the largest real DATEX II snapshots are a few MB)."""

@@ -1,4 +1,4 @@
-"""CAP (OASIS Common Alerting Protocol) 1.2 and 1.1 weather warnings → :class:`travel.models.Alert`.
+"""CAP (OASIS Common Alerting Protocol) 1.2 and 1.1 weather warnings → :class:`travel.core.records.Alert`.
 
 Input is one ``<alert>`` (namespace ``urn:oasis:names:tc:emergency:cap:1.2`` or ``…:cap:1.1``), or
 an Atom ``<feed>`` / RSS ``<rss>`` whose entries/items embed ``<alert>`` elements, directly or
@@ -102,8 +102,8 @@ from feeds.base import (
     validation_reason,
     version_of,
 )
-from travel.geometry import Geometry
-from travel.models import (
+from travel.core.geometry import Geometry
+from travel.core.records import (
     Alert,
     AlertCertainty,
     AlertMsgType,

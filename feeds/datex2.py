@@ -1,4 +1,4 @@
-"""DATEX II situation publications (road events) → :class:`travel.models.RoadEvent`.
+"""DATEX II situation publications (road events) → :class:`travel.core.records.RoadEvent`.
 
 Supported documents
     * v2 (2.x, namespace ``http://datex2.eu/schema/2/2_0``): root ``d2LogicalModel`` with
@@ -90,8 +90,8 @@ from feeds.base import (
     validation_reason,
     version_of,
 )
-from travel.models import Direction, EventStatus, EventType, RoadEvent, Severity
-from travel.stakes import format_stake_range, parse_stake
+from travel.core.records import Direction, EventStatus, EventType, RoadEvent, Severity
+from travel.core.stakes import format_stake_range, parse_stake
 
 V2_NAMESPACE = "http://datex2.eu/schema/2/2_0"
 V3_NAMESPACE_PREFIX = "http://datex2.eu/schema/3/"

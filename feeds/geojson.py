@@ -4,7 +4,7 @@ The same rules as the reference-data files of ``geodata/README.md``, so a depart
 
 * each Feature is one record: its ``id`` (string or number) is the ``source_id``, its ``geometry``
   the record's geometry (WGS84 lon/lat), its ``properties`` the record's fields named exactly as in
-  ``travel.models`` (``RoadEvent``, ``Poi`` or ``TollNotice``, whose geometry is null); ``x_``
+  ``travel.core.records`` (``RoadEvent``, ``Poi`` or ``TollNotice``, whose geometry is null); ``x_``
   properties are annotations and ignored, any other unknown property rejects the feature, naming it;
 * the kind is the collection's ``"kind": "event" | "poi" | "toll_notice"`` or the feature's ``properties.kind``;
 * ``updated_at`` is the feature's, else the collection's; ``version`` is the feature's ``version``
@@ -25,8 +25,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from feeds.base import FeedError, ParseContext, Parsed, load_json, parse_time, validation_reason, version_of
-from geodata.loader import CellError, record_properties
-from travel.models import Poi, Record, RoadEvent, TollNotice
+from travel.core.cells import CellError, record_properties
+from travel.core.records import Poi, Record, RoadEvent, TollNotice
 
 KINDS: dict[str, type[Record]] = {"event": RoadEvent, "poi": Poi, "toll_notice": TollNotice}
 TIME_PROPERTIES = ("updated_at", "start_time", "expected_end", "starts_at", "ends_at")

@@ -80,7 +80,7 @@ from feeds.base import (
     validation_reason,
     version_of,
 )
-from travel.models import Direction, EventStatus, EventType, Restrictions, RoadEvent, Severity
+from travel.core.records import Direction, EventStatus, EventType, Restrictions, RoadEvent, Severity
 
 EVENT_TYPES: dict[str, EventType] = {
     "CONSTRUCTION": EventType.CONSTRUCTION,

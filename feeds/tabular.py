@@ -10,14 +10,14 @@ kept. Rows whose cells are all empty (spreadsheet padding) are skipped. Times ar
 without an offset is read in ``ctx.zone`` or rejects the row. The column sets, with types, units and
 examples, are in ``feeds/README.md``.
 
-* ``toll_stations`` → :class:`~travel.models.Poi` (``toll_station``), a snapshot.
+* ``toll_stations`` → :class:`~travel.core.records.Poi` (``toll_station``), a snapshot.
 * ``sa_status`` → :class:`~feeds.base.Patch` of a service area's ``open_status``, ``status_note`` and
   optionally ``facilities`` ``{"fuel": …, "ev_charging": …}`` (the ingest step merges it into the
   current POI's facilities, keeping the other members). Not a snapshot.
-* ``gauge_readings`` → :class:`~travel.models.GaugeReading`; the SL 323-2011 ``ST_RIVER_R`` names
+* ``gauge_readings`` → :class:`~travel.core.records.GaugeReading`; the SL 323-2011 ``ST_RIVER_R`` names
   ``STCD, TM, Z, Q`` are accepted for ``gauge, observed_at, level_m, flow_m3s``. A reading's
   ``source_id`` is ``{gauge source_id}@{observed_at as YYYYMMDDTHHMMSSZ}``, stable across polls.
-* ``toll_rates`` → :class:`~travel.models.TollRate`, the column set of ``travel import toll_rates``
+* ``toll_rates`` → :class:`~travel.core.records.TollRate`, the column set of ``travel import toll_rates``
   plus ``updated_at``; vehicle classes are JT/T 489-2019 codes. A snapshot.
 
 Versions are ``version_of(updated_at)`` (readings: of ``observed_at``). Not supported: other
@@ -40,8 +40,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from feeds.base import FeedError, ParseContext, Parsed, Patch, decode_text, parse_time, version_of
-from geodata.loader import CellError, csv_cells, csv_geometry
-from travel.models import (
+from travel.core.cells import CellError, csv_cells, csv_geometry
+from travel.core.records import (
     ID_PATTERN,
     Direction,
     GaugeReading,
@@ -52,8 +52,8 @@ from travel.models import (
     Record,
     TollRate,
 )
-from travel.stakes import parse_stake
-from travel.tolls.classes import CLASS_CODES, CLASS_CODES_TEXT
+from travel.core.stakes import parse_stake
+from travel.core.vehicle_classes import CLASS_CODES, CLASS_CODES_TEXT
 
 OPEN_STATUS: dict[str, OpenStatus] = {
     **{s.value: s for s in OpenStatus},

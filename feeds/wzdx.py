@@ -58,7 +58,7 @@ from feeds._roads import (
     too_deep,
 )
 from feeds.base import FeedError, ParseContext, Parsed, parse_time, split_road, validation_reason, version_of
-from travel.models import EventStatus, EventType, Restrictions, RoadEvent
+from travel.core.records import EventStatus, EventType, Restrictions, RoadEvent
 
 SUPPORTED_MAJOR_VERSIONS = ("3", "4")
 EVENT_TYPES: dict[str, EventType] = {

@@ -13,7 +13,7 @@ Two file formats (see ``geodata/README.md``):
 Files are read one feature (or row) at a time, so a large export never has to fit in memory twice.
 Reading (with the duplicate-id check, which needs the whole file) and validating are separate steps
 (``raw_geojson``/``raw_csv``, then ``build``), so the importer can validate in another process.
-Any bad record raises :class:`travel.errors.InvalidRecord` naming the file, the feature number
+Any bad record raises :class:`travel.core.errors.InvalidRecord` naming the file, the feature number
 (1-based) or CSV line, and the field.
 """
 
@@ -27,13 +27,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar
 
-import shapely.wkt
 from pydantic import ValidationError
-from shapely.geometry import mapping
 
 from geodata import BUNDLE_DIR
-from travel.errors import InvalidRecord
-from travel.models import RECORD_TYPES, Kind, Record
+from travel.core.cells import CellError, csv_cells, csv_geometry, record_properties
+from travel.core.errors import InvalidRecord
+from travel.core.records import RECORD_TYPES, Kind, Record
 
 MANIFEST = "bundle.json"
 DEFAULT_SOURCE = "geodata"
@@ -49,7 +48,6 @@ DEFAULT_FILES: dict[str, Kind] = {
     "toll_rates.csv": Kind.TOLL_RATE,
     "toll_notices.geojson": Kind.TOLL_NOTICE,
 }
-RESERVED = frozenset({"id", "source", "source_id", "kind", "geometry", "ingested_at"})
 # Fields holding ids of other records of the same source: a bare id gets the "source:" prefix.
 REFERENCES: dict[Kind, tuple[str, ...]] = {Kind.TOLL_SECTION: ("road_sections",), Kind.TOLL_RATE: ("toll_section",)}
 _CHUNK = 1 << 16
@@ -300,15 +298,6 @@ def _qualified(ref: Any, source: str) -> Any:
     return ref if not isinstance(ref, str) or ":" in ref else f"{source}:{ref}"
 
 
-def record_properties(properties: dict[str, Any], reserved: frozenset[str] = RESERVED) -> dict[str, Any]:
-    """A feature's properties as record fields: ``x_`` annotations left out, reserved names refused."""
-    data = {k: v for k, v in properties.items() if not k.startswith("x_")}
-    refused = sorted(reserved & data.keys())
-    if refused:
-        raise CellError(refused[0], "is reserved and cannot be a property")
-    return data
-
-
 def _invalid(where: str, err: ValidationError) -> InvalidRecord:
     """InvalidRecord naming the first failing field."""
     errors = err.errors(include_url=False)
@@ -475,55 +464,6 @@ def _row_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
         return csv_cells(raw.payload, skip=("id", "lon", "lat", "wkt")), csv_geometry(raw.payload)
     except CellError as err:
         raise InvalidRecord(f"{raw.where}: {err}", param=err.column) from err
-
-
-class CellError(ValueError):
-    """One bad CSV cell (or GeoJSON property), named by its column: ``column: reason``."""
-
-    def __init__(self, column: str, reason: str) -> None:
-        super().__init__(f"{column}: {reason}")
-        self.column, self.reason = column, reason
-
-
-def csv_cells(row: dict[str | None, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The given cells of a CSV row: empty cells and ``x_`` columns left out, ``[``/``{`` cells read as JSON.
-
-    Shared by the importer and the CSV feeds (``feeds.tabular``) so both read cells the same way.
-    """
-    if None in row:
-        raise CellError("record", "more cells than header columns")
-    return {k: _cell(k, v) for k, v in row.items()
-            if k is not None and k not in skip and not k.startswith("x_") and v is not None and v.strip()}
-
-
-def _cell(column: str, text: str) -> Any:
-    """A CSV cell: JSON when it starts with [ or {, else the stripped text (pydantic coerces it)."""
-    text = text.strip()
-    if text[0] in "[{":
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError) as err:
-            raise CellError(column, f"malformed JSON cell: {err}") from err
-    return text
-
-
-def csv_geometry(row: dict[str | None, Any]) -> dict[str, Any] | None:
-    """Point from lon/lat, or any geometry from a WKT column; None when neither is given."""
-    lon, lat, wkt = ((row.get(k) or "").strip() for k in ("lon", "lat", "wkt"))
-    if wkt:
-        try:
-            return dict(mapping(shapely.wkt.loads(wkt)))
-        except shapely.errors.ShapelyError as err:
-            raise CellError("wkt", f"malformed WKT: {err}") from err
-    if not lon and not lat:
-        return None
-    coords = []
-    for name, text in (("lon", lon), ("lat", lat)):
-        try:
-            coords.append(float(text))
-        except ValueError as err:
-            raise CellError(name, f"{text!r} is not a number") from err
-    return {"type": "Point", "coordinates": coords}
 
 
 # --------------------------------------------------------------------------- auxiliary: nodes

@@ -12,9 +12,9 @@ from aiohttp import web
 from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
 from tests.services import opened, postgis_database
-from travel.ingest import commit
-from travel.models import Record
-from travel.settings import Settings
+from travel.core.records import Record
+from travel.core.settings import Settings
+from travel.ingest.commit import commit
 from travel.store.base import Store
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from travel.geometry import Geometry
-from travel.models import Poi, RoadEvent, RoadSection
+from travel.core.geometry import Geometry
+from travel.core.records import Poi, RoadEvent, RoadSection
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import seed
 from tests.factories import T0, event, poi
-from travel.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from travel.geometry import Geometry
-from travel.models import Alert, Facilities
-from travel.spatial import haversine_m
+from travel.core.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from travel.core.geometry import Geometry
+from travel.core.records import Alert, Facilities
+from travel.core.spatial import haversine_m
 
 XUCHANG = (113.85, 34.03)
 ZHENGZHOU = (113.625, 34.747)

@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories import event
 from tests.services import redis_url
-from travel.bus import ChangeBus, InProcessBus, RedisBus
-from travel.errors import BusUnavailable
+from travel.core.errors import BusUnavailable
 from travel.store.base import Change, ChangeOp
+from travel.store.bus import ChangeBus, InProcessBus, RedisBus
 
 
 @pytest.fixture(params=["in-process", "redis"])

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from travel.crs import Crs, from_wgs84, gcj02_to_wgs84, in_china, to_wgs84, wgs84_to_gcj02
-from travel.spatial import haversine_m
-from travel.stakes import format_stake, format_stake_range, parse_stake
+from travel.core.crs import Crs, from_wgs84, gcj02_to_wgs84, in_china, to_wgs84, wgs84_to_gcj02
+from travel.core.spatial import haversine_m
+from travel.core.stakes import format_stake, format_stake_range, parse_stake
 
 china_lon = st.floats(min_value=73.0, max_value=135.0)
 china_lat = st.floats(min_value=18.0, max_value=53.0)

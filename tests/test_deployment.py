@@ -16,10 +16,10 @@ from api.keys import BUS, READ_MODEL, STORE
 from tests.conftest import seed, wait_ready
 from tests.factories import event
 from tests.services import PG_ADMIN_DSN, free_port, postgis_database, redis_url, unavailable
-from travel.bus import RedisBus
-from travel.ingest import commit
-from travel.models import Kind
-from travel.settings import Settings
+from travel.core.records import Kind
+from travel.core.settings import Settings
+from travel.ingest.commit import commit
+from travel.store.bus import RedisBus
 
 
 async def eventually(check, timeout: float = 15.0) -> None:  # noqa: ANN001

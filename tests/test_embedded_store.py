@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.factories import event, poi
-from travel.errors import StoreUnavailable
-from travel.models import Kind
+from travel.core.errors import StoreUnavailable
+from travel.core.records import Kind
 from travel.store.base import BBox, ChangeOp, Near, Nearest, Query
 from travel.store.embedded import EmbeddedStore
 

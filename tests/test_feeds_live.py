@@ -15,12 +15,12 @@ from aiohttp.test_utils import TestClient
 
 from api.app import create_app
 from api.keys import FEEDS, READ_MODEL, STORE
-from feeds.simulator import Fault, Simulator
+from demo.simulator import Fault, Simulator
 from tests.conftest import wait_ready
 from tests.services import postgis_database
-from travel.models import Kind
-from travel.readmodel import MIRRORED_KINDS
-from travel.settings import Settings
+from travel.core.records import Kind
+from travel.core.settings import Settings
+from travel.read.readmodel import MIRRORED_KINDS
 
 DEMO = ("demo-weather", "demo-expressway", "demo-workzones", "demo-service-areas", "demo-hydrology")
 

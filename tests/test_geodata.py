@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 import geodata.loader as loader
 from geodata import BUNDLE_DIR
 from geodata.loader import read_bundle, read_csv, read_geojson, read_nodes
-from travel.errors import InvalidRecord
-from travel.models import (
+from travel.core.errors import InvalidRecord
+from travel.core.records import (
     AdminArea,
     Gauge,
     Kind,
@@ -34,7 +34,7 @@ from travel.models import (
     TollSection,
     WaterwaySection,
 )
-from travel.spatial import distance_m
+from travel.core.spatial import distance_m
 
 PREFECTURES = {
     "410100": "郑州市", "410200": "开封市", "410300": "洛阳市", "410400": "平顶山市", "410500": "安阳市",

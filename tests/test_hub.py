@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.factories import event
-from travel.hub import ChangeHub, Entry, Reset
+from travel.read.hub import ChangeHub, Entry, Reset
 from travel.store.base import Change, ChangeOp
 
 

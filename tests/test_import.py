@@ -15,9 +15,9 @@ import pytest
 import shapely
 
 from geodata import BUNDLE_DIR
-from travel.bus import InProcessBus
-from travel.errors import InvalidRecord
-from travel.importer import (
+from travel.core.errors import InvalidRecord
+from travel.core.records import Kind, record_from_json
+from travel.ingest.importer import (
     Defaults,
     ImportRefused,
     _regrouped,
@@ -27,8 +27,8 @@ from travel.importer import (
     import_file,
     validate,
 )
-from travel.models import Kind, record_from_json
 from travel.store.base import Store, to_rows
+from travel.store.bus import InProcessBus
 
 BUNDLED = {
     Kind.ROAD_SECTION: ("road_network.geojson", 453),

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from travel.index import BAND_DEG, GeoIndex
-from travel.spatial import distance_between_m, distance_m
+from travel.core.spatial import distance_between_m, distance_m
+from travel.read.index import BAND_DEG, GeoIndex
 
 lons = st.floats(112.0, 114.0)
 lats = st.floats(33.0, 35.0)

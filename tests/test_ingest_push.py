@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient
 from api.app import create_app
 from api.keys import FEEDS, READ_MODEL, STORE
 from tests.conftest import wait_ready
-from travel.models import Kind, SourceConfig
-from travel.settings import Settings
-from travel.sources import Sources
-from travel.sync.signing import REPLAY_WINDOW_S, signed_headers
+from travel.core.records import Kind, SourceConfig
+from travel.core.settings import Settings
+from travel.ingest.signing import REPLAY_WINDOW_S, signed_headers
+from travel.ingest.sources import Sources
 
 FIXTURES = Path(__file__).parent / "feeds" / "fixtures"
 SECRET = b"s3cret-for-tests"
@@ -134,7 +134,7 @@ async def test_pushed_records_reach_the_read_model(client: TestClient) -> None:
 
 
 def test_sources_refuse_an_unknown_format() -> None:
-    from travel.errors import InvalidRecord
+    from travel.core.errors import InvalidRecord
 
     with pytest.raises(InvalidRecord, match="unknown format 'rss'"):
         Sources([SourceConfig(id="x", agency="a", format="rss", push=True)])

@@ -12,9 +12,9 @@ from pyproj import Geod
 
 from geodata.loader import read_bundle
 from tests.factories import section
-from travel.errors import InvalidParameter
-from travel.linref import LinearReferencer, RoadLine, Side
-from travel.models import Direction, Kind, Poi, PoiKind, RoadSection
+from travel.core.errors import InvalidParameter
+from travel.core.linref import LinearReferencer, RoadLine, Side
+from travel.core.records import Direction, Kind, Poi, PoiKind, RoadSection
 
 GEOD = Geod(ellps="WGS84")
 KM_LON = 1000 / GEOD.inv(113.0, 34.0, 114.0, 34.0)[2]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from travel.logs import JsonFormatter
+from travel.core.logs import JsonFormatter
 
 
 def test_json_lines_carry_extra_fields_and_exceptions() -> None:
@@ -62,11 +62,11 @@ async def test_access_log_is_json(aiohttp_server, aiohttp_client, settings, capl
 
 @pytest.fixture
 def configure(capsys) -> Iterator[Callable[[str], None]]:  # noqa: ANN001
-    """``travel.logs.configure_logging``, with the logging set-up it changes put back afterwards.
+    """``travel.core.logs.configure_logging``, with the logging set-up it changes put back afterwards.
 
     It takes ``capsys`` so that the handler it makes writes to the stream ``capsys`` captures.
     """
-    from travel.logs import CHATTY_LOGGERS, MalformedRequests, configure_logging
+    from travel.core.logs import CHATTY_LOGGERS, MalformedRequests, configure_logging
 
     root, server = logging.getLogger(), logging.getLogger("aiohttp.server")
     saved = root.handlers[:], root.level, [logging.getLogger(name).level for name in CHATTY_LOGGERS]

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.factories import T0, event, poi, section
-from travel.geometry import Geometry
-from travel.models import Kind, RoadEvent, record_from_json
+from travel.core.geometry import Geometry
+from travel.core.records import Kind, RoadEvent, record_from_json
 
 
 def error_text(exc: pytest.ExceptionInfo[ValidationError]) -> str:

@@ -11,12 +11,12 @@ import osmium
 import pytest
 from osmium.osm.mutable import Node, Relation, Way
 
-from travel.bus import InProcessBus
-from travel.errors import InvalidRecord
-from travel.importer import import_file
-from travel.models import Kind, RoadClass, RoadSection
-from travel.osm import OsmStats, read_osm
+from travel.core.errors import InvalidRecord
+from travel.core.records import Kind, RoadClass, RoadSection
+from travel.ingest.importer import import_file
+from travel.ingest.osm import OsmStats, read_osm
 from travel.routing.network import RoadNetwork
+from travel.store.bus import InProcessBus
 from travel.store.embedded import EmbeddedStore
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

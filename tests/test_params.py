@@ -18,8 +18,8 @@ from api.params import SpatialQuery, parse_query, plain_spatial
 from api.views.alerts import AlertsQuery
 from api.views.events import EventsQuery
 from api.views.pois import PoisQuery
-from travel.crs import Crs
-from travel.errors import InvalidParameter
+from travel.core.crs import Crs
+from travel.core.errors import InvalidParameter
 
 MODELS = (PoisQuery, EventsQuery, AlertsQuery)
 

@@ -6,12 +6,12 @@ import copy
 import json
 from pathlib import Path
 
-from travel.bus import InProcessBus
-from travel.models import Kind, SourceConfig
-from travel.readmodel import ReadModel
+from travel.core.records import Kind, SourceConfig
+from travel.ingest.health import HealthBoard
+from travel.ingest.pipeline import Ingestor
+from travel.read.readmodel import ReadModel
+from travel.store.bus import InProcessBus
 from travel.store.embedded import EmbeddedStore
-from travel.sync.health import HealthBoard
-from travel.sync.pipeline import Ingestor
 
 FIXTURE = Path(__file__).parent / "feeds" / "fixtures" / "open511" / "events.json"
 SOURCE = SourceConfig(id="hn-open511", agency="河南省高速公路管理局", format="open511", push=True,

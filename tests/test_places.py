@@ -11,12 +11,12 @@ from shapely.geometry import Point
 from geodata.loader import read_bundle
 from tests.conftest import seed
 from tests.factories import T0, poi
-from travel.crs import Crs, wgs84_to_gcj02
-from travel.errors import InvalidParameter
-from travel.geometry import Geometry
-from travel.models import AdminArea, AdminLevel, Kind, Poi, PoiKind
-from travel.places import PlaceKind, resolve, strip_suffix
-from travel.readmodel import ReadModel
+from travel.core.crs import Crs, wgs84_to_gcj02
+from travel.core.errors import InvalidParameter
+from travel.core.geometry import Geometry
+from travel.core.records import AdminArea, AdminLevel, Kind, Poi, PoiKind
+from travel.read.places import PlaceKind, resolve, strip_suffix
+from travel.read.readmodel import ReadModel
 
 BUNDLE = read_bundle()
 CITIES = [a for a in BUNDLE[Kind.ADMIN_AREA] if isinstance(a, AdminArea) and a.level is AdminLevel.PREFECTURE]

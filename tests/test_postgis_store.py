@@ -14,10 +14,10 @@ from shapely.geometry import box
 
 from tests.factories import T0, poi, section
 from tests.services import opened, postgis_database
-from travel.errors import StoreUnavailable
-from travel.geometry import Geometry
-from travel.models import AdminArea, Kind, WaterwaySection
-from travel.spatial import distance_m
+from travel.core.errors import StoreUnavailable
+from travel.core.geometry import Geometry
+from travel.core.records import AdminArea, Kind, WaterwaySection
+from travel.core.spatial import distance_m
 from travel.store import migrate as migrate_module
 from travel.store.base import BBox, ChangeOp, Near, Nearest, Query
 from travel.store.migrate import migrate, migration_files

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from api.geojson import feature_collection
 from tests.factories import event, poi
-from travel.bus import InProcessBus
-from travel.crs import Crs
-from travel.ingest import commit
-from travel.models import Kind
-from travel.readmodel import ReadModel, follow
-from travel.selection import ByRecord, select
+from travel.core.crs import Crs
+from travel.core.records import Kind
+from travel.ingest.commit import commit
+from travel.read.readmodel import ReadModel, follow
+from travel.read.selection import ByRecord, select
 from travel.store.base import BBox
+from travel.store.bus import InProcessBus
 from travel.store.embedded import EmbeddedStore
 
 

@@ -15,10 +15,10 @@ from api.keys import BUS, READ_MODEL, STORE
 from tests.conftest import seed, wait_ready
 from tests.factories import event, section
 from tests.services import postgis_database, redis_url
-from travel.ingest import commit
-from travel.models import EventStatus, Kind, Restrictions, RoadSection
+from travel.core.records import EventStatus, Kind, Restrictions, RoadSection
+from travel.core.settings import Settings
+from travel.ingest.commit import commit
 from travel.routing.answer import RoutesOut
-from travel.settings import Settings
 
 DEPART = "2026-11-24T09:00:00+08:00"
 # G30 between 郑州北 (K561) and 洛阳 (K672): a closure from K600 to K620 cuts the direct way

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from tests.factories import event, section
-from travel.models import Restrictions, RoadSection
-from travel.readmodel import ReadModel
+from travel.core.records import Restrictions, RoadSection
+from travel.core.vehicle_classes import vehicle_class
+from travel.read.readmodel import ReadModel
 from travel.routing.network import RoadNetwork, Unroutable
 from travel.routing.planner import RouteRequest, planner_of
-from travel.tolls.classes import vehicle_class
 
 DEPART = datetime(2026, 11, 24, 9, tzinfo=timezone(timedelta(hours=8)))
 A, B, C = (113.0, 34.0), (113.1, 34.0), (113.2, 34.0)

@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 
 from api.app import create_app
 from api.keys import FEEDS
-from feeds.simulator import Fault, Simulator
+from demo.simulator import Fault, Simulator
 from tests.conftest import wait_ready
 from tests.services import redis_url
-from travel.errors import InvalidRecord
-from travel.models import SourceConfig
-from travel.settings import Settings
-from travel.sources import Sources, load_sources
-from travel.sync.health import HealthBoard, StaleWatch, staleness, utcnow
-from travel.sync.leases import RedisLeases
-from travel.sync.scheduler import backoff_s
+from travel.core.errors import InvalidRecord
+from travel.core.records import SourceConfig
+from travel.core.settings import Settings
+from travel.ingest.health import HealthBoard, StaleWatch, staleness, utcnow
+from travel.ingest.leases import RedisLeases
+from travel.ingest.scheduler import backoff_s
+from travel.ingest.sources import Sources, load_sources
 
 CONFIG = SourceConfig(id="s", agency="a", format="cap", url="http://127.0.0.1:9/x", poll_interval_s=30,
                       max_backoff_s=600)

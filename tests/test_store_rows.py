@@ -11,10 +11,10 @@ from pydantic import AwareDatetime, TypeAdapter
 
 from tests.factories import event, poi, section
 from tests.services import opened
-from travel.bus import decode_change, encode_change
-from travel.geometry import Geometry
-from travel.models import Kind
+from travel.core.geometry import Geometry
+from travel.core.records import Kind
 from travel.store.base import BBox, Change, ChangeOp, Query, Store, json_time, to_rows
+from travel.store.bus import decode_change, encode_change
 from travel.store.embedded import _ROWS_PER_INSERT, EmbeddedStore, _Clock, _datetime, _format_time
 from travel.store.postgis import SRID, _ewkb
 

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from api.params import ActiveFilter, SpatialQuery
 from api.views.lists import feature_with_history, list_features
-from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, Alert, Kind, Record
-from travel.readmodel import KindView
+from travel.core.records import ROAD_CODE_PATTERN, SOURCE_PATTERN, Alert, Kind, Record
+from travel.read.readmodel import KindView
 
 MAX_AGE_S = 10
 

@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, Field
 
 from api.params import ActiveFilter, SpatialQuery, csv_of
 from api.views.lists import feature_with_history, list_features
-from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
-from travel.selection import ByRecord
+from travel.core.records import ROAD_CODE_PATTERN, SOURCE_PATTERN, EventType, Kind, Record, RoadEvent, Severity
+from travel.read.selection import ByRecord
 
 MAX_AGE_S = 10
 _in_force = ByRecord(attrgetter("active"))  # status alone decides: memoized per record

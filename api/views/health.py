@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.keys import BUS, METRICS, READ_MODEL, STORE
-from travel.errors import ServiceUnavailable
+from travel.core.errors import ServiceUnavailable
 
 CHECK_TIMEOUT_S = 2.0
 

@@ -13,11 +13,11 @@ from multidict import CIMultiDict
 from api.geojson import feature, feature_collection
 from api.keys import FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
-from travel.crs import Crs
-from travel.errors import NotFound
-from travel.models import Kind, Record
-from travel.readmodel import KindView
-from travel.selection import ByRecord, select
+from travel.core.crs import Crs
+from travel.core.errors import NotFound
+from travel.core.records import Kind, Record
+from travel.read.readmodel import KindView
+from travel.read.selection import ByRecord, select
 
 Q = TypeVar("Q", bound=SpatialQuery)
 

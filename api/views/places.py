@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
 from api.views.lists import not_modified, not_modified_response, validators, views_etag
-from travel.crs import Crs, from_wgs84
-from travel.places import PLACE_KINDS, Candidate, PlaceKind, resolve
+from travel.core.crs import Crs, from_wgs84
+from travel.read.places import PLACE_KINDS, Candidate, PlaceKind, resolve
 
 MAX_AGE_S = 60
 

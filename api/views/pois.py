@@ -9,7 +9,7 @@ from pydantic import Field
 
 from api.params import SpatialQuery, csv_of
 from api.views.lists import list_features
-from travel.models import ROAD_CODE_PATTERN, Kind, OpenStatus, Poi, PoiKind, Record
+from travel.core.records import ROAD_CODE_PATTERN, Kind, OpenStatus, Poi, PoiKind, Record
 
 MAX_AGE_S = 60
 

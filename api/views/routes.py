@@ -11,11 +11,11 @@ from pydantic import BeforeValidator, Field
 
 from api.params import QueryModel, csv_of, parse_query
 from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam, ready_model
-from travel.crs import Crs
-from travel.models import Payment
+from travel.core.crs import Crs
+from travel.core.records import Payment
+from travel.core.vehicle_classes import vehicle_class
 from travel.routing.planner import MAX_ALTERNATIVES, MAX_VIA, RouteRequest, planner_of
 from travel.routing.profiles import Metric
-from travel.tolls.classes import vehicle_class
 
 
 def _places(value: Any) -> Any:

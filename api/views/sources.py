@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from api.keys import FEEDS
 from feeds.base import FeedError
-from travel.errors import InvalidParameter, InvalidRecord, NotFound
-from travel.sources import secret_of
-from travel.sync.health import SourceStatus
-from travel.sync.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from travel.core.errors import InvalidParameter, InvalidRecord, NotFound
+from travel.ingest.health import SourceStatus
+from travel.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from travel.ingest.sources import secret_of
 
 
 class SourcesResponse(BaseModel):

@@ -11,8 +11,8 @@ from pydantic import Field
 from api.geojson import feature_parts
 from api.keys import READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
-from travel.hub import Entry, Reset
-from travel.models import ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
+from travel.core.records import ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
+from travel.read.hub import Entry, Reset
 from travel.store.base import BBox
 
 HEARTBEAT_S = 15.0

@@ -10,14 +10,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
-from travel.crs import Crs
-from travel.errors import ServiceUnavailable
-from travel.models import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
-from travel.readmodel import ReadModel
+from travel.core.crs import Crs
+from travel.core.errors import ServiceUnavailable
+from travel.core.records import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
+from travel.core.vehicle_classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
+from travel.read.readmodel import ReadModel
 from travel.routing.planner import planner_of
 from travel.tolls.answer import ClassOut
 from travel.tolls.book import toll_book
-from travel.tolls.classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
 from travel.tolls.quote import QuoteRequest, quote_json, with_at
 
 SERVICE_ZONE = "Asia/Shanghai"

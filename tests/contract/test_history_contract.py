@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.factories import event
-from travel.models import Kind
+from travel.core.records import Kind
 from travel.store.base import ChangeOp, Store
 from travel.store.embedded import EmbeddedStore
 

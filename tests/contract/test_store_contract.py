@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import LineString
 
 from tests.factories import T0, event, poi, section
-from travel.models import Kind, RoadEvent
+from travel.core.records import Kind, RoadEvent
 from travel.store.base import Along, BBox, ChangeOp, Near, Nearest, Query, Store
 
 # 许昌 (113.85, 34.03) and points around it; 0.01° lat ≈ 1.11 km.

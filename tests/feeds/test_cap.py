@@ -15,8 +15,8 @@ from pyproj import Geod
 
 from feeds.base import FeedError, ParseContext, Parsed
 from feeds.cap import parse
-from travel.geometry import Geometry
-from travel.models import (
+from travel.core.geometry import Geometry
+from travel.core.records import (
     AlertCertainty,
     AlertMsgType,
     AlertSeverity,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from feeds.base import FeedError, ParseContext, Parsed, version_of
 from feeds.datex2 import parse
-from travel.models import Direction, EventStatus, EventType, RoadEvent, Severity
+from travel.core.records import Direction, EventStatus, EventType, RoadEvent, Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "datex2"
 NOW = datetime(2026, 1, 15, 1, 0, tzinfo=UTC)  # 09:00 in Zhengzhou

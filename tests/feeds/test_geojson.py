@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from feeds.base import FeedError, ParseContext, Parsed, version_of
 from feeds.geojson import parse
-from travel.models import Direction, EventStatus, EventType, OpenStatus, Poi, RoadEvent, Severity
+from travel.core.records import Direction, EventStatus, EventType, OpenStatus, Poi, RoadEvent, Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "geojson"
 CTX = ParseContext(source="hnjt")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from feeds.base import FeedError, ParseContext, split_road
 from feeds.open511 import parse
-from travel.models import Direction, EventStatus, EventType, RoadEvent, Severity
+from travel.core.records import Direction, EventStatus, EventType, RoadEvent, Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "open511"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,7 @@ from feeds.tabular import (
     parse_toll_rates,
     parse_toll_stations,
 )
-from travel.models import Direction, Kind, OpenStatus, PoiKind
+from travel.core.records import Direction, Kind, OpenStatus, PoiKind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tabular"
 CTX = ParseContext(source="hngs")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from feeds.base import FeedError, ParseContext
 from feeds.wzdx import parse
-from travel.models import Direction, EventStatus, EventType, RoadEvent, Severity
+from travel.core.records import Direction, EventStatus, EventType, RoadEvent, Severity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wzdx"
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Henan

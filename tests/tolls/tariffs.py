@@ -10,14 +10,14 @@ from functools import cache
 from typing import Any
 
 from geodata.loader import read_bundle
-from travel.geometry import Geometry
-from travel.models import Poi, Record, RoadSection, TollNotice, TollRate, TollRules, TollSection
-from travel.readmodel import ReadModel
+from travel.core.geometry import Geometry
+from travel.core.records import Poi, Record, RoadSection, TollNotice, TollRate, TollRules, TollSection
+from travel.core.vehicle_classes import vehicle_class
+from travel.read.readmodel import ReadModel
 from travel.routing.network import RoadNetwork
 from travel.routing.planner import planner_of
 from travel.routing.stations import StationRoutes
 from travel.tolls.book import toll_book
-from travel.tolls.classes import vehicle_class
 from travel.tolls.quote import QuoteRequest, quote
 
 CST = timezone(timedelta(hours=8))

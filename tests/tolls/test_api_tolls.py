@@ -14,11 +14,11 @@ from api.app import create_app
 from api.keys import BUS, FEEDS, READ_MODEL, STORE
 from tests.conftest import wait_ready
 from tests.factories import event
-from travel.importer import import_file
-from travel.ingest import commit
-from travel.models import EventStatus, Kind, SourceConfig
-from travel.settings import Settings
-from travel.sync.signing import signed_headers
+from travel.core.records import EventStatus, Kind, SourceConfig
+from travel.core.settings import Settings
+from travel.ingest.commit import commit
+from travel.ingest.importer import import_file
+from travel.ingest.signing import signed_headers
 from travel.tolls.answer import QuoteOut
 
 SECRET = b"toll-notices-secret"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from travel.errors import InvalidParameter
-from travel.tolls.classes import CLASS_CODES, CLASSES, Vehicle, VehicleKind, classify, vehicle_class
+from travel.core.errors import InvalidParameter
+from travel.core.vehicle_classes import CLASS_CODES, CLASSES, Vehicle, VehicleKind, classify, vehicle_class
 
 P, T, S = VehicleKind.PASSENGER, VehicleKind.TRUCK, VehicleKind.SPECIAL
 

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.tolls.tariffs import CST, NOW, ask, bundle_model, line, model_of, notice, rate, routes_of, rules
-from travel.models import Kind, TollPolicy
+from travel.core.records import Kind, TollPolicy
+from travel.core.vehicle_classes import CLASSES, VehicleKind, vehicle_class
 from travel.tolls.book import toll_book
-from travel.tolls.classes import CLASSES, VehicleKind, vehicle_class
 from travel.tolls.policies import Trip
 from travel.tolls.quote import Unquotable, charged, trips_toll
 from travel.tolls.tariff import NotPriced

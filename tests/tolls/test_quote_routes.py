@@ -8,11 +8,11 @@ import pytest
 
 from tests.factories import event, section
 from tests.tolls.tariffs import NOW, ask, bundle_model, line, model_of
-from travel.models import Kind, OpenStatus, Poi, RoadSection
-from travel.readmodel import ReadModel
+from travel.core.records import Kind, OpenStatus, Poi, RoadSection
+from travel.core.vehicle_classes import vehicle_class
+from travel.read.readmodel import ReadModel
 from travel.routing.planner import RouteRequest, planner_of
 from travel.tolls.book import toll_book
-from travel.tolls.classes import vehicle_class
 
 
 def _fresh_bundle() -> ReadModel:

@@ -17,14 +17,14 @@ from datetime import datetime
 import numpy as np
 from shapely.geometry import LineString
 
-from travel.errors import Unanswerable
-from travel.index import GeoIndex
-from travel.models import Direction, EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
-from travel.roadgraph import node_index, section_length_m
+from travel.core.errors import Unanswerable
+from travel.core.records import Direction, EventStatus, EventType, RoadClass, RoadEvent, RoadSection, Severity
+from travel.core.roadgraph import node_index, section_length_m
+from travel.core.spatial import locate_on_line
+from travel.read.index import GeoIndex
 from travel.routing.engine import RouteEngine
 from travel.routing.graph import Sections
 from travel.routing.profiles import BlockedMasks
-from travel.spatial import locate_on_line
 
 log = logging.getLogger(__name__)
 

@@ -22,21 +22,21 @@ import numpy as np
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-from travel.crs import Crs, from_wgs84
-from travel.errors import TravelError
-from travel.models import Alert, Kind, Payment, Poi, PoiKind, RoadEvent, RoadSection, TollPolicy
-from travel.places import Candidate, PlaceKind, resolve
-from travel.readmodel import ReadModel
+from travel.core.crs import Crs, from_wgs84
+from travel.core.errors import TravelError
+from travel.core.records import Alert, Kind, Payment, Poi, PoiKind, RoadEvent, RoadSection, TollPolicy
+from travel.core.spatial import distance_between_m
+from travel.core.stakes import format_stake, format_stake_range
+from travel.core.vehicle_classes import VehicleClass
+from travel.read.places import Candidate, PlaceKind, resolve
+from travel.read.readmodel import ReadModel
 from travel.routing.alternatives import alternatives
 from travel.routing.engine import Route, Seed, joined
 from travel.routing.network import LiveState, RoadNetwork, Snapped, Unroutable
 from travel.routing.profiles import Metric, VehicleProfile
 from travel.routing.stations import StationRoutes, toll_trips
 from travel.routing.vehicles import profile_for
-from travel.spatial import distance_between_m
-from travel.stakes import format_stake, format_stake_range
 from travel.tolls.book import TollBook, toll_book
-from travel.tolls.classes import VehicleClass
 from travel.tolls.policies import Trip
 from travel.tolls.quote import charged, trips_toll
 from travel.tolls.tariff import NotPriced

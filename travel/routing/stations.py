@@ -14,11 +14,11 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from travel.core.vehicle_classes import VehicleClass
 from travel.routing.network import RoadNetwork
 from travel.routing.profiles import Metric, VehicleProfile
 from travel.routing.vehicles import profile_for
 from travel.tolls.book import Lru
-from travel.tolls.classes import VehicleClass
 from travel.tolls.network import DrivenPath, Station, TollPath
 
 ROUTE_CACHE = 20_000  # station pairs × vehicle profiles remembered per live state

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from travel.core.vehicle_classes import VehicleClass, VehicleKind
 from travel.routing.profiles import VehicleProfile
-from travel.tolls.classes import VehicleClass, VehicleKind
 
 # Top speeds by class (km/h) and GB 1589-2016 gross-mass limits by axles (t) for unstated dimensions.
 TOP_SPEED = {1: 120.0, 2: 120.0, 3: 100.0, 4: 100.0, 11: 100.0, 12: 100.0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from travel.settings import Settings
+from travel.core.settings import Settings
 from travel.store.base import Store
 
 

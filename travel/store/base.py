@@ -21,8 +21,8 @@ from typing import NamedTuple, Protocol
 
 from shapely.geometry import LineString
 
-from travel.geometry import wkbs_and_bounds
-from travel.models import Kind, Record, record_from_json
+from travel.core.geometry import wkbs_and_bounds
+from travel.core.records import Kind, Record, record_from_json
 
 
 class ChangeOp(StrEnum):

@@ -6,7 +6,7 @@ exactly once and importing new records writes no history), and ``records_rtree``
 box of each current record that has a geometry, keyed by ``records.rid``. The R*Tree has a third
 axis holding a small integer per kind, so a spatial lookup of sparse events never walks the dense
 road network. The R*Tree only yields candidates; exact predicates and distances are computed with
-``travel.spatial`` on the shapely geometries.
+``travel.core.spatial`` on the shapely geometries.
 
 Two connections are kept: a writer that runs each upsert as one ``BEGIN IMMEDIATE`` transaction
 (serialized by a lock, which is also what keeps ``ingested_at`` in commit order) and a query-only
@@ -34,9 +34,9 @@ import aiosqlite
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from travel.errors import StoreUnavailable
-from travel.models import Kind, Record, record_from_json
-from travel.spatial import EARTH_RADIUS_M, degree_box, distance_between_m, distance_m, metres_to_degrees
+from travel.core.errors import StoreUnavailable
+from travel.core.records import Kind, Record, record_from_json
+from travel.core.spatial import EARTH_RADIUS_M, degree_box, distance_between_m, distance_m, metres_to_degrees
 from travel.store.base import Along, BBox, Change, ChangeOp, Nearest, Query, Row, to_rows
 
 # --------------------------------------------------------------------------- schema

@@ -33,9 +33,9 @@ import shapely.wkb
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from travel.errors import StoreUnavailable
-from travel.models import Kind, Record, record_from_json
-from travel.spatial import metres_to_degrees
+from travel.core.errors import StoreUnavailable
+from travel.core.records import Kind, Record, record_from_json
+from travel.core.spatial import metres_to_degrees
 from travel.store.base import Change, ChangeOp, Nearest, Query, Row, json_time, to_rows
 from travel.store.migrate import migrate
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from travel.models import Payment
+from travel.core.records import Payment
 
 
 class Out(BaseModel):

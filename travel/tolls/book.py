@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from travel.models import Kind, Poi, PoiKind, RoadSection, TollNotice, TollRate, TollRules, TollSection
-from travel.readmodel import ReadModel
+from travel.core.records import Kind, Poi, PoiKind, RoadSection, TollNotice, TollRate, TollRules, TollSection
+from travel.read.readmodel import ReadModel
 from travel.tolls.network import ChargedNetwork
 from travel.tolls.tariff import Tariff
 

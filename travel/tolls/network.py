@@ -14,10 +14,10 @@ from typing import Protocol
 
 import numpy as np
 
-from travel.models import OpenStatus, Poi, PoiKind, RoadClass, RoadSection
-from travel.roadgraph import node_index, section_length_m
-from travel.spatial import haversine_many
-from travel.tolls.classes import VehicleClass
+from travel.core.records import OpenStatus, Poi, PoiKind, RoadClass, RoadSection
+from travel.core.roadgraph import node_index, section_length_m
+from travel.core.spatial import haversine_many
+from travel.core.vehicle_classes import VehicleClass
 
 STATION_SNAP_M = 2000.0  # a station further than this from every expressway node is not on the network
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from travel.models import Payment, TollNotice, TollPolicy
-from travel.tolls.classes import VehicleClass, VehicleKind
+from travel.core.records import Payment, TollNotice, TollPolicy
+from travel.core.vehicle_classes import VehicleClass, VehicleKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 
-from travel.crs import Crs, from_wgs84
-from travel.errors import TravelError, Unanswerable
-from travel.models import Kind, Payment, TollNotice, TollPolicy, TollRules
-from travel.places import Candidate, PlaceKind, normalize, resolve
+from travel.core.crs import Crs, from_wgs84
+from travel.core.errors import TravelError, Unanswerable
+from travel.core.records import Kind, Payment, TollNotice, TollPolicy, TollRules
+from travel.core.vehicle_classes import VehicleClass, VehicleKind
+from travel.read.places import Candidate, PlaceKind, normalize, resolve
 from travel.tolls.book import TollBook
-from travel.tolls.classes import VehicleClass, VehicleKind
 from travel.tolls.money import half_up, to_whole_yuan, yuan
 from travel.tolls.network import DrivenPath, PathChooser, Station, TollPath
 from travel.tolls.policies import POLICY_ZH, Judgement, Trip, judge

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from travel.errors import Unanswerable
-from travel.models import TollRate, TollRules, TollSection
-from travel.tolls.classes import VehicleClass
+from travel.core.errors import Unanswerable
+from travel.core.records import TollRate, TollRules, TollSection
+from travel.core.vehicle_classes import VehicleClass
 from travel.tolls.network import TollPath
 
 

@@ -20,8 +20,8 @@ import orjson
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from travel.models import SourceConfig
-from travel.sources import Sources
+from travel.core.records import SourceConfig
+from travel.ingest.sources import Sources
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from travel.errors import BusUnavailable
-from travel.models import Kind, record_from_json
+from travel.core.errors import BusUnavailable
+from travel.core.records import Kind, record_from_json
 from travel.store.base import Change, ChangeOp
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Import OpenStreetMap extracts (``.osm.pbf``) into :class:`travel.models.RoadSection` records.
+"""Import OpenStreetMap extracts (``.osm.pbf``) into :class:`travel.core.records.RoadSection` records.
 
 Only numbered roads are kept: ways tagged ``highway`` = motorway, trunk, primary, secondary or
 tertiary (or their ``*_link`` ramps) whose ``ref`` holds a Chinese road code (``G4``, ``S88``,
@@ -20,7 +20,7 @@ numbered from its northern end (eastern end when it runs more east-west), like C
 (G4 from Beijing, G30 from Lianyungang): stakes may fall along a section (下行), and the two
 carriageways of a dual carriageway are separate chains numbered the same way. Each chain starts at
 0, so chain breaks (断链) and gaps in the mapping are not reproduced; calibrate with
-:mod:`travel.linref` before matching official stakes.
+:mod:`travel.core.linref` before matching official stakes.
 
 **Turn restrictions** (``type=restriction`` relations: ``from`` way, ``via`` node, ``to`` way) become
 ``banned_turns`` of the section of the ``from`` way that drives into the via node: ``no_*`` bans the
@@ -64,9 +64,9 @@ import osmium.index
 import osmium.osm
 from pydantic import ValidationError
 
-from travel.errors import InvalidRecord
-from travel.models import ROAD_CODE_PATTERN, RoadClass, RoadSection
-from travel.spatial import haversine_m
+from travel.core.errors import InvalidRecord
+from travel.core.records import ROAD_CODE_PATTERN, RoadClass, RoadSection
+from travel.core.spatial import haversine_m
 
 log = logging.getLogger(__name__)
 

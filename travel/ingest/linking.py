@@ -18,10 +18,10 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from travel.errors import InvalidParameter
-from travel.linref import LinearReferencer, Located
-from travel.models import Alert, Direction, Kind, Poi, Record, RoadEvent, RoadSection
-from travel.readmodel import ReadModel
+from travel.core.errors import InvalidParameter
+from travel.core.linref import LinearReferencer, Located
+from travel.core.records import Alert, Direction, Kind, Poi, Record, RoadEvent, RoadSection
+from travel.read.readmodel import ReadModel
 
 log = logging.getLogger(__name__)
 

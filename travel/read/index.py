@@ -1,11 +1,11 @@
 """An immutable geo index over one kind's records: banded points, an STRtree for the rest, rebuilt and swapped.
 
 Readers never see a half-built index: a change builds a new ``GeoIndex`` and replaces one reference.
-Candidates are found in degrees; distances are then measured in metres (``travel.spatial``).
+Candidates are found in degrees; distances are then measured in metres (``travel.core.spatial``).
 
 Most records are points (POIs, most events). They are kept in latitude bands, each sorted by
 longitude, so a box query is two bisections per band and a slice, and a radius query measures only
-that slice; both run as one compiled call (``travel.index_kernels``), about a microsecond, where an
+that slice; both run as one compiled call (``travel.read.index_kernels``), about a microsecond, where an
 STRtree query costs a shapely box, numpy calls and array conversions, and the same loop in Python a
 few hundred nanoseconds per point. Lines and polygons stay in an STRtree, only queried when there
 are any.
@@ -25,8 +25,8 @@ from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from travel import index_kernels
-from travel.spatial import degree_box, distance_between_m, distance_m, metres_to_degrees
+from travel.core.spatial import degree_box, distance_between_m, distance_m, metres_to_degrees
+from travel.read import index_kernels
 
 MAX_SEARCH_M = 3_000_000.0
 BAND_DEG = 0.1  # latitude band height: a 10 km query reads 2–3 bands

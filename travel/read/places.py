@@ -17,11 +17,11 @@ from enum import StrEnum
 from shapely.geometry import Point
 from shapely.prepared import PreparedGeometry, prep
 
-from travel.crs import Crs, to_wgs84
-from travel.errors import InvalidParameter
-from travel.geometry import check_lon_lat
-from travel.models import AdminArea, AdminLevel, Kind, Poi, RoadSection
-from travel.readmodel import ReadModel
+from travel.core.crs import Crs, to_wgs84
+from travel.core.errors import InvalidParameter
+from travel.core.geometry import check_lon_lat
+from travel.core.records import AdminArea, AdminLevel, Kind, Poi, RoadSection
+from travel.read.readmodel import ReadModel
 
 
 class PlaceKind(StrEnum):

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from travel.bus import ChangeBus
-from travel.errors import ServiceUnavailable
-from travel.hub import ChangeHub
-from travel.index import GeoIndex
-from travel.models import Kind, Record
+from travel.core.errors import ServiceUnavailable
+from travel.core.records import Kind, Record
+from travel.read.hub import ChangeHub
+from travel.read.index import GeoIndex
 from travel.store.base import Change, ChangeOp, Store
+from travel.store.bus import ChangeBus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -22,13 +22,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds.base import FeedError
-from travel.errors import ServiceUnavailable
-from travel.models import SourceConfig
-from travel.sources import Sources
-from travel.sync.fetch import FetchError, Validators, fetch
-from travel.sync.health import HealthBoard, staleness, utcnow
-from travel.sync.leases import Leases
-from travel.sync.pipeline import Ingestor
+from travel.core.errors import ServiceUnavailable
+from travel.core.records import SourceConfig
+from travel.ingest.fetch import FetchError, Validators, fetch
+from travel.ingest.health import HealthBoard, staleness, utcnow
+from travel.ingest.leases import Leases
+from travel.ingest.pipeline import Ingestor
+from travel.ingest.sources import Sources
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from contextlib import suppress
 
 import redis.asyncio as aioredis
 
-from travel.errors import Conflict, Unauthorized
+from travel.core.errors import Conflict, Unauthorized
 
 TIMESTAMP_HEADER = "X-Timestamp"
 SIGNATURE_HEADER = "X-Signature"

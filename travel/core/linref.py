@@ -35,10 +35,10 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, Point
 
-from travel.errors import InvalidParameter
-from travel.geometry import check_lon_lat
-from travel.models import Direction, RoadClass, RoadSection
-from travel.stakes import format_stake, format_stake_range, parse_stake
+from travel.core.errors import InvalidParameter
+from travel.core.geometry import check_lon_lat
+from travel.core.records import Direction, RoadClass, RoadSection
+from travel.core.stakes import format_stake, format_stake_range, parse_stake
 
 JOIN_TOLERANCE_M = 1.0
 """Consecutive sections whose ends are closer than this belong to one continuous part."""

@@ -88,7 +88,7 @@ def _lines(parsed: Parsed) -> list[bytes]:
 
 def run_sources(args: argparse.Namespace) -> int:
     """``travel sources``: ask the running service; exit 1 when a source is stale or failing."""
-    from travel.settings import Settings
+    from travel.core.settings import Settings
 
     settings = Settings()
     url = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/v1/sources"

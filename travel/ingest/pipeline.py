@@ -26,14 +26,14 @@ from pydantic import ValidationError
 
 import feeds
 from feeds.base import FeedError, ParseContext, Parsed, Patch, validation_reason, version_of
-from travel.bus import ChangeBus
-from travel.ingest import CommitReport, commit
-from travel.linking import Linker, revised
-from travel.models import Alert, AlertMsgType, EventStatus, Kind, Record, RoadEvent, SourceConfig
-from travel.readmodel import ReadModel
-from travel.sources import zone_of
+from travel.core.records import Alert, AlertMsgType, EventStatus, Kind, Record, RoadEvent, SourceConfig
+from travel.ingest.commit import CommitReport, commit
+from travel.ingest.health import HealthBoard
+from travel.ingest.linking import Linker, revised
+from travel.ingest.sources import zone_of
+from travel.read.readmodel import ReadModel
 from travel.store.base import Query, Store
-from travel.sync.health import HealthBoard
+from travel.store.bus import ChangeBus
 
 log = logging.getLogger(__name__)
 

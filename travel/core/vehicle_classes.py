@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from travel.errors import InvalidParameter
+from travel.core.errors import InvalidParameter
 
 STANDARD = "JT/T 489-2019"
 SHORT_VEHICLE_MM = 6000  # 车长 6 m: the passenger 1/2 vs 3/4 and truck 11 vs 12 boundary

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from travel.settings import Settings
+from travel.core.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -16,7 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.access_log import JsonAccessLogger
     from api.app import create_app
-    from travel.logs import configure_logging
+    from travel.core.logs import configure_logging
 
     settings = Settings()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -38,9 +38,9 @@ def _serve(args: argparse.Namespace) -> int:
 async def _import_bundle() -> int:
     from rich.console import Console
 
-    from travel.bus import make_bus
-    from travel.importer import import_bundle
+    from travel.ingest.importer import import_bundle
     from travel.store import make_store
+    from travel.store.bus import make_bus
 
     settings = Settings()
     store, bus = make_store(settings), make_bus(settings.redis_url, settings.redis_stream)
@@ -62,9 +62,9 @@ async def _import_file(kind_name: str, path: Path, updated_at: str | None) -> in
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from travel.bus import make_bus
-    from travel.importer import KINDS, ImportRefused, RateColumn, import_file
+    from travel.ingest.importer import KINDS, ImportRefused, RateColumn, import_file
     from travel.store import make_store
+    from travel.store.bus import make_bus
 
     console = Console(stderr=True)
     settings = Settings()
@@ -107,13 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="load the bundled Henan geodata into an empty store and poll the demo feed simulator")
     imp = sub.add_parser("import", help="load reference data into the configured store")
-    from travel.importer import KINDS
+    from travel.ingest.importer import KINDS
 
     imp.add_argument("kind", choices=["bundle", *KINDS],
                      help="bundle: the bundled Henan geodata; any other: the records of FILE")
     imp.add_argument("file", nargs="?", type=Path, help="a .geojson/.json or .csv file (not for bundle)")
     imp.add_argument("--updated-at", help="updated_at of records that give none (ISO 8601)")
-    from travel.feeds_cli import add_commands
+    from travel.cli.feeds import add_commands
 
     add_commands(sub)
     return parser
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command in ("feeds", "sources"):
-        from travel.feeds_cli import run_feeds, run_sources
+        from travel.cli.feeds import run_feeds, run_sources
 
         return run_feeds(args) if args.command == "feeds" else run_sources(args)
     if args.kind == "bundle":

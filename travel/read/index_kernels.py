@@ -1,6 +1,6 @@
 """The compiled loops of the geo index's points: box and radius queries over latitude bands.
 
-Points are laid out in band order, each band sorted by longitude (``travel.index.PointLayout``):
+Points are laid out in band order, each band sorted by longitude (``travel.read.index.PointLayout``):
 a query bisects each band it meets and measures the slice in one compiled call, where the same
 loop in Python costs a few hundred nanoseconds per point. Distances are ``haversine_m``'s exactly:
 the same libm functions and products in the same order (no fast-math: nothing is fused or reordered).
@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from travel.spatial import EARTH_RADIUS_M, degree_box
+from travel.core.spatial import EARTH_RADIUS_M, degree_box
 
 _RAD = math.pi / 180.0  # what math.radians multiplies by
 _degree_box = njit(cache=True, nogil=True)(degree_box)  # the same formula, compiled for ``within``
@@ -56,7 +56,7 @@ def within(lons: np.ndarray, lats: np.ndarray, halves: np.ndarray, starts: np.nd
     """(layout rows, metres) of the points within ``radius_m`` of (lon, lat), nearest first (ties: layout order).
 
     ``halves`` holds each point's latitude in radians and its cosine (rows 0 and 1). The candidate box
-    is ``travel.spatial.degree_box``'s; distances are measured exactly, so the box only has to hold the circle.
+    is ``travel.core.spatial.degree_box``'s; distances are measured exactly, so the box only has to hold the circle.
     """
     west, south, east, north = _degree_box(lon, lat, radius_m)
     candidates = in_box(lons, lats, starts, first_band, band_deg, west, south, east, north)

@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 import orjson
 from aiohttp import web
 
-from travel.models import Kind, SourceConfig
+from travel.core.records import Kind, SourceConfig
 
 STEPS = 4
 SENDER = "郑州市气象台"

@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from travel.bus import ChangeBus
-from travel.errors import BusUnavailable
-from travel.models import Record
+from travel.core.errors import BusUnavailable
+from travel.core.records import Record
 from travel.store.base import Change, ChangeOp, Row, Store
+from travel.store.bus import ChangeBus
 
 log = logging.getLogger(__name__)
 

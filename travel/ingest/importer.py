@@ -36,11 +36,11 @@ from rich.progress import ProgressColumn, Task
 from rich.text import Text
 
 from geodata import loader
-from travel.bus import ChangeBus
-from travel.errors import InvalidRecord
-from travel.ingest import CommitReport, commit_rows
-from travel.models import Kind, Record, record_from_json
+from travel.core.errors import InvalidRecord
+from travel.core.records import Kind, Record, record_from_json
+from travel.ingest.commit import CommitReport, commit_rows
 from travel.store.base import Query, Row, Store, to_rows
+from travel.store.bus import ChangeBus
 
 # CLI name → kind of record the file holds.
 KINDS: dict[str, Kind] = {
@@ -139,7 +139,7 @@ def _osm(path: Path, kind: Kind) -> Iterator[Record | InvalidRecord]:
     if kind is not Kind.ROAD_SECTION:
         yield InvalidRecord(f"{path.name}: an OSM extract can only be imported as the network", param="kind")
         return
-    from travel.osm import read_osm
+    from travel.ingest.osm import read_osm
 
     yield from read_osm(path)
 

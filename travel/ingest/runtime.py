@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from travel.bus import ChangeBus
-from travel.readmodel import ReadModel
-from travel.settings import Settings
-from travel.sources import Sources
+from travel.core.settings import Settings
+from travel.ingest.health import HealthBoard, SourceStatus, StaleWatch, describe, utcnow
+from travel.ingest.leases import make_leases
+from travel.ingest.pipeline import Ingestor
+from travel.ingest.scheduler import FeedScheduler
+from travel.ingest.signing import ReplayGuard
+from travel.ingest.sources import Sources
+from travel.read.readmodel import ReadModel
 from travel.store.base import Store
-from travel.sync.health import HealthBoard, SourceStatus, StaleWatch, describe, utcnow
-from travel.sync.leases import make_leases
-from travel.sync.pipeline import Ingestor
-from travel.sync.scheduler import FeedScheduler
-from travel.sync.signing import ReplayGuard
+from travel.store.bus import ChangeBus
 
 
 class Feeds:

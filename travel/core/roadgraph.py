@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from travel.models import RoadSection
-from travel.spatial import haversine_m
+from travel.core.records import RoadSection
+from travel.core.spatial import haversine_m
 
 
 @dataclass(frozen=True, eq=False)

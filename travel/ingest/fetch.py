@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from feeds.base import MAX_DOCUMENT_BYTES
-from travel.models import SourceConfig
+from travel.core.records import SourceConfig
 
 _XML_FORMATS = frozenset({"cap", "datex2"})
 _HTML_STARTS = (b"<!doctype html", b"<html")

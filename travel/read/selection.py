@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from itertools import compress
 from typing import Any, NamedTuple
 
-from travel.models import Record
-from travel.readmodel import KindView
+from travel.core.records import Record
+from travel.read.readmodel import KindView
 from travel.store.base import BBox
 
 

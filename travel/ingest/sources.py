@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from feeds import FORMATS
-from travel.errors import InvalidRecord
-from travel.models import SourceConfig
+from travel.core.errors import InvalidRecord
+from travel.core.records import SourceConfig
 
 
 class Sources:

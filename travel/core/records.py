@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from travel.geometry import Geometry, GeometryType
-from travel.tolls.classes import CLASS_CODES, CLASS_CODES_TEXT
+from travel.core.geometry import Geometry, GeometryType
+from travel.core.vehicle_classes import CLASS_CODES, CLASS_CODES_TEXT
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-]+:[^\s]+$"
 SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
