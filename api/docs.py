@@ -7,16 +7,14 @@ import re
 from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
 import travel
-
-if TYPE_CHECKING:
-    from api.routes import Endpoint
+from api.endpoint import Endpoint
 
 REF = "#/components/schemas/{model}"
 PROBLEM_SCHEMA = {
@@ -99,8 +97,6 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     schemas["Problem"] = PROBLEM_SCHEMA
     paths: dict[str, Any] = {}
     for ep in endpoints:
-        if not ep.in_spec:
-            continue
         ok = str(ep.status)
         responses: dict[str, Any] = {ok: {"description": "OK"}}
         if ep.media:
@@ -133,16 +129,17 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     }
 
 
-@cache
-def _spec_bytes() -> bytes:
-    from api.routes import ENDPOINTS
+def openapi_json(endpoints: tuple[Endpoint, ...]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /openapi.json: the document for ``endpoints``, built once at the first request."""
 
-    return orjson.dumps(build_openapi(ENDPOINTS))
+    @cache
+    def spec() -> bytes:
+        return orjson.dumps(build_openapi(endpoints))
 
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.Response(body=spec(), content_type="application/json")
 
-async def openapi_json(request: web.Request) -> web.Response:
-    """GET /openapi.json."""
-    return web.Response(body=_spec_bytes(), content_type="application/json")
+    return openapi_json
 
 
 DOCS_HTML = """<!doctype html>

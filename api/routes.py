@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-
 from aiohttp import web
-from pydantic import BaseModel
 
 from api.docs import docs_page, docs_static, docs_static_dir, openapi_json
 from api.edge import Edge
-from api.params import CrsQuery, QueryModel
+from api.endpoint import Endpoint
+from api.params import CrsQuery
 from api.views import alerts, events, health, places, pois, routes, sources, stream, tolls
-from travel.core.records import Alert, Poi, Record, RoadEvent
+from travel.core.records import Alert, Poi, RoadEvent
 from travel.routing.answer import RoutesOut
 from travel.tolls.answer import QuoteOut
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One operation: route, handler, and what the OpenAPI document says about it."""
-
-    method: str
-    path: str
-    handler: Handler
-    summary: str
-    tag: str
-    query: type[QueryModel] | None = None
-    collection_of: type[Record] | None = None
-    feature_of: type[Record] | None = None
-    json_of: type[BaseModel] | None = None
-    errors: tuple[int, ...] = field(default=(400,))
-    in_spec: bool = True
-    status: int = 200
-    media: str | None = None
-    request_body: str | None = None
-
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/healthz", health.healthz, "Liveness", "operations", errors=()),
     Endpoint("GET", "/readyz", health.readyz, "Readiness: store, bus and read model", "operations", errors=(503,)),
     Endpoint("GET", "/metrics", health.metrics, "Prometheus metrics", "operations", errors=()),
-    Endpoint("GET", "/openapi.json", openapi_json, "This OpenAPI document", "operations", errors=(), in_spec=False),
-    Endpoint("GET", "/docs", docs_page, "Interactive API documentation", "operations", errors=(), in_spec=False),
     Endpoint("GET", "/v1/events", events.list_events, "Road events (路况)", "events",
              query=events.EventsQuery, collection_of=RoadEvent),
     Endpoint("GET", "/v1/events/{id}", events.get_event, "One road event with its version history", "events",
@@ -78,7 +50,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 def setup_routes(app: web.Application, edge: Edge) -> None:
     """Register every endpoint and the docs' static files behind ``edge``, then its fallback for the rest."""
-    for ep in ENDPOINTS:
+    documentation = (
+        Endpoint("GET", "/openapi.json", openapi_json(ENDPOINTS), "This OpenAPI document", "operations", errors=()),
+        Endpoint("GET", "/docs", docs_page, "Interactive API documentation", "operations", errors=()),
+    )
+    for ep in ENDPOINTS + documentation:
         path = ep.path.replace("{id}", "{id:.+}")
         handler = edge.wrap(ep.handler, ep.path)
         app.router.add_route(ep.method, path, handler)

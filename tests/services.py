@@ -37,25 +37,36 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@asynccontextmanager
-async def postgis_database() -> AsyncIterator[str]:
-    """Create a throw-away database with PostGIS, yield its DSN, drop it afterwards."""
+async def postgis_admin() -> asyncpg.Connection:
+    """An admin connection to a PostgreSQL that offers PostGIS; skip (or fail in CI) with the reason otherwise."""
     try:
         admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as err:
         unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_DSN}: {err}")
+    if not await admin.fetchval("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'"):
+        await admin.close()
+        unavailable(f"PostGIS is not installed in the PostgreSQL at {PG_ADMIN_DSN}")
+    return admin
+
+
+def database_dsn(name: str) -> str:
+    """The DSN of database ``name`` on the test server."""
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+
+
+@asynccontextmanager
+async def postgis_database() -> AsyncIterator[str]:
+    """Create a throw-away database with PostGIS, yield its DSN, drop it afterwards."""
+    admin = await postgis_admin()
     name = f"travel_test_{secrets.token_hex(6)}"
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        db = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
+        db = await asyncpg.connect(database_dsn(name))
         try:
             await db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        except asyncpg.PostgresError as err:
+        finally:
             await db.close()
-            await admin.execute(f'DROP DATABASE "{name}"')
-            unavailable(f"PostGIS is not installed in PostgreSQL: {err}")
-        await db.close()
-        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+        yield database_dsn(name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

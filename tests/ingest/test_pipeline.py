@@ -13,7 +13,7 @@ from travel.read.readmodel import ReadModel
 from travel.store.bus import InProcessBus
 from travel.store.embedded import EmbeddedStore
 
-FIXTURE = Path(__file__).parent / "feeds" / "fixtures" / "open511" / "events.json"
+FIXTURE = Path(__file__).parents[1] / "feeds" / "fixtures" / "open511" / "events.json"
 SOURCE = SourceConfig(id="hn-open511", agency="河南省高速公路管理局", format="open511", push=True,
                       kinds=[Kind.EVENT])
 

@@ -17,7 +17,7 @@ from travel.core.settings import Settings
 from travel.ingest.signing import REPLAY_WINDOW_S, signed_headers
 from travel.ingest.sources import Sources
 
-FIXTURES = Path(__file__).parent / "feeds" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "feeds" / "fixtures"
 SECRET = b"s3cret-for-tests"
 YELLOW = (FIXTURES / "cap" / "zhengzhou_fog_yellow.xml").read_bytes()
 

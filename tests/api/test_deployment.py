@@ -8,14 +8,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
 from tests.conftest import seed, wait_ready
 from tests.factories import event
-from tests.services import PG_ADMIN_DSN, free_port, postgis_database, redis_url, unavailable
+from tests.services import database_dsn, free_port, postgis_admin, postgis_database, redis_url, unavailable
 from travel.core.records import Kind
 from travel.core.settings import Settings
 from travel.ingest.commit import commit
@@ -55,12 +54,9 @@ async def test_two_processes_share_postgis_and_redis(aiohttp_client, tmp_path: P
 
 
 async def test_store_down_at_start_then_recovers(aiohttp_client, tmp_path: Path) -> None:  # noqa: ANN001
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as err:
-        unavailable(f"PostgreSQL is not reachable: {err}")
+    admin = await postgis_admin()  # the store must come up once the database exists: PostGIS is needed
     name = f"travel_late_{tmp_path.name[-8:].replace('-', '_')}".lower()
-    dsn = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    dsn = database_dsn(name)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     try:
         app = create_app(Settings(database_url=dsn, data_dir=tmp_path, load_geodata=False))
