@@ -41,8 +41,10 @@ def positive(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the demo's one option and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m demo",
-                                     description="The service polling a feed simulator on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        description="Serve the API (settings from the environment, as `travel serve`) polling a feed simulator "
+                    "started on 127.0.0.1.")
     parser.add_argument("--step-s", type=positive, default=60.0,
                         help="seconds between the demo story's steps (default 60)")
     args = parser.parse_args(argv)
