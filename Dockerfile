@@ -1,4 +1,5 @@
 # Multi-stage: build a wheel-installed virtualenv, then copy it into a slim runtime as a non-root user.
+# Only the service packages are copied: bench/, demo/ and tests/ run from a checkout, never in the image.
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
@@ -8,7 +9,6 @@ COPY travel ./travel
 COPY feeds ./feeds
 COPY api ./api
 COPY geodata ./geodata
-COPY bench ./bench
 RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
 
 FROM python:3.11-slim

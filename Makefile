@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: serve the API and pages on http://127.0.0.1:8080 (embedded store, bundled Henan geodata)
+## run: the demo: serve the API and pages on http://127.0.0.1:8080 (embedded store, bundled Henan geodata)
+##      polling a feed simulator on 127.0.0.1 (python -m demo [--step-s S]; `travel serve` is the service alone)
 run: $(STAMP)
-	$(BIN)/travel serve --demo
+	$(BIN)/python -m demo
 
 ## test: the whole suite (PostGIS/Redis suites skip with a reason where those servers are absent)
 test: $(STAMP)

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -17,6 +17,7 @@ from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
 from api.metrics import Metrics
 from api.routes import setup_routes
 from travel.core.errors import ServiceUnavailable
+from travel.core.records import SourceConfig
 from travel.core.settings import Settings
 from travel.ingest.importer import load_bundle_if_empty
 from travel.ingest.runtime import Feeds
@@ -121,14 +122,7 @@ def freeze_loaded_heap() -> None:
 
 async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     """Poll the configured sources once the read model is ready (links need the network)."""
-    settings, feeds = app[SETTINGS], app[FEEDS]
-    simulator = None
-    if settings.demo:
-        from demo.simulator import Simulator
-
-        simulator = Simulator(step_s=settings.demo_step_s)
-        await simulator.start()
-        feeds.sources.extend(simulator.sources())
+    feeds = app[FEEDS]
 
     async def run() -> None:
         await app[READ_MODEL].ready.wait()
@@ -138,8 +132,6 @@ async def feeds_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await _background(task)
     await feeds.stop()
-    if simulator is not None:
-        await simulator.stop()
 
 
 async def _end_streams(app: web.Application) -> None:
@@ -147,12 +139,18 @@ async def _end_streams(app: web.Application) -> None:
     await app[READ_MODEL].hub.close()
 
 
-def _sources(settings: Settings) -> Sources:
-    return load_sources(settings.sources_file) if settings.sources_file else Sources([])
+def _sources(settings: Settings, extra: Sequence[SourceConfig]) -> Sources:
+    sources = load_sources(settings.sources_file) if settings.sources_file else Sources([])
+    sources.extend(list(extra))
+    return sources
 
 
-def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None) -> web.Application:
-    """The aiohttp application for ``settings`` (store and bus may be injected by tests)."""
+def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus | None = None,
+               extra_sources: Sequence[SourceConfig] = ()) -> web.Application:
+    """The aiohttp application for ``settings`` (store and bus may be injected by tests).
+
+    ``extra_sources`` are polled besides the sources file's: the demo's simulator feeds, for one.
+    """
     metrics = Metrics()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
@@ -161,7 +159,8 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[READ_MODEL] = ReadModel()
     app[METRICS] = metrics
     app[METRICS].watch_records(app[READ_MODEL].counts)
-    app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings), app[METRICS].count_poll)
+    app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings, extra_sources),
+                        app[METRICS].count_poll)
     app[METRICS].watch_sources(app[FEEDS].stale.ages)
     app.cleanup_ctx.extend([bus_ctx, store_ctx, read_model_ctx, feeds_ctx])
     app.on_shutdown.append(_end_streams)

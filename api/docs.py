@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -157,11 +156,8 @@ async def docs_page(request: web.Request) -> web.Response:
 
 
 def docs_static_dir() -> Path:
-    """Swagger UI's dist files, located without importing the package that ships them."""
-    spec = importlib.util.find_spec("flask_swagger_ui")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("flask-swagger-ui (Swagger UI's static files) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "dist"
+    """Swagger UI's dist files, vendored with their licence (``static/swagger-ui/README.md`` names the release)."""
+    return Path(__file__).with_name("static") / "swagger-ui"
 
 
 def docs_static(directory: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:

@@ -1,8 +1,8 @@
 """Simulated agency feeds on 127.0.0.1, in the real formats, telling a short story that repeats.
 
-``make run`` starts it and polls it so a newcomer sees the service live; the integration tests and
-the freshness benchmark drive the same simulator step by step. The story, one step at a time
-(``step_s`` apart, then again from the start with new identifiers):
+``make run`` (``python -m demo``) starts it and serves the app polling it, so a newcomer sees the
+service live; the integration tests and the freshness benchmark drive the same simulator step by step.
+The story, one step at a time (``step_s`` apart, then again from the start with new identifiers):
 
 0. 郑州市气象台 issues a 大雾黄色预警 (CAP Alert); the expressway bureau closes G30 郑州西—巩义
    (DATEX II, given by road and stakes only, so linking draws it); roadworks on G4 许昌段 (WZDx);
@@ -311,9 +311,8 @@ class Simulator:
         app.router.add_get("/{path:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await web.TCPSite(self._runner, self.host, 0).start()
+        self.port = self._runner.addresses[0][1]
         if self.step_s:
             self._ticker = asyncio.create_task(self._tick(self.step_s))
 

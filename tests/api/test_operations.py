@@ -55,6 +55,8 @@ async def test_docs_page_is_served_from_bundled_files(app_client) -> None:  # no
     assert page.status == 200 and "/openapi.json" in html and "http" not in html.split("<body>")[1]
     script = await app_client.get("/docs/static/swagger-ui-bundle.js")
     assert script.status == 200 and len(await script.read()) > 100_000
+    style = await app_client.get("/docs/static/swagger-ui.css")
+    assert style.status == 200 and style.content_type == "text/css" and len(await style.read()) > 10_000
     for outside in ("/docs/static/..%2F..%2F__init__.py", "/docs/static/nothing.js"):
         missing = await app_client.get(outside)
         assert missing.status == 404 and missing.headers["Content-Type"].startswith("application/problem+json")

@@ -41,8 +41,7 @@ async def running(aiohttp_client, tmp_path: Path, backend: str) -> AsyncIterator
 
 
 async def _client(aiohttp_client, settings: Settings, simulator: Simulator) -> TestClient:  # noqa: ANN001
-    app = create_app(settings)
-    app[FEEDS].sources.extend(simulator.sources(poll_interval_s=3600))
+    app = create_app(settings, extra_sources=simulator.sources(poll_interval_s=3600))
     client = await aiohttp_client(app)
     await wait_ready(app, timeout=60)
     return client

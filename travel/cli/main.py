@@ -5,34 +5,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from travel.core.settings import Settings
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 
 def _serve(args: argparse.Namespace) -> int:
+    from api.app import create_app
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings().model_copy(update=overrides)
+    run_server(settings, create_app(settings))
+    return 0
+
+
+def run_server(settings: Settings, app: web.Application | Awaitable[web.Application]) -> None:
+    """Serve ``app`` on the settings' host and port, logging as JSON, until interrupted.
+
+    ``app`` may be a coroutine that builds it in the server's event loop (the demo starts its
+    simulator there first).
+    """
     from aiohttp import web
 
     from api.access_log import JsonAccessLogger
-    from api.app import create_app
     from travel.core.logs import configure_logging
 
-    settings = Settings()
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    if args.demo:
-        overrides["load_geodata"] = True
-        overrides["demo"] = True
-    settings = settings.model_copy(update=overrides)
     configure_logging(settings.log_level)
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log_class=JsonAccessLogger,
-        print=None,
-    )
-    return 0
+    web.run_app(app, host=settings.host, port=settings.port, access_log_class=JsonAccessLogger, print=None)
 
 
 async def _import_bundle() -> int:
@@ -104,8 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API, pages and feed scheduler")
     serve.add_argument("--host", help="listen address (default TRAVEL_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default TRAVEL_PORT or 8080)")
-    serve.add_argument("--demo", action="store_true",
-                       help="load the bundled Henan geodata into an empty store and poll the demo feed simulator")
     imp = sub.add_parser("import", help="load reference data into the configured store")
     from travel.ingest.importer import KINDS
 

@@ -31,8 +31,6 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="request body size limit")
     load_geodata: bool = Field(default=True, description="import the bundled geodata when the store is empty")
-    demo: bool = Field(default=False, description="start the demo feed simulator and poll it")
-    demo_step_s: float = Field(default=60.0, gt=0, description="seconds between the demo scenario's steps")
     redis_stream: str = Field(default="travel:changes", description="Redis stream name of the change bus")
     log_level: str = "INFO"
 
