@@ -288,6 +288,8 @@ class Simulator:
         self.port = 0
         self.faults: dict[str, Fault] = {}
         self.requests: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}  # the most requests of a path served at once (overlap tests)
+        self._in_flight: dict[str, int] = {}
         self._documents: dict[str, Document] = {}
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -309,7 +311,7 @@ class Simulator:
         """Listen on a free port of 127.0.0.1 and, with ``step_s``, advance on a timer."""
         app = web.Application()
         app.router.add_get("/{path:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)  # a hang ends when its client gives up
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, 0).start()
         self.port = self._runner.addresses[0][1]
@@ -349,6 +351,14 @@ class Simulator:
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.requests[path] = self.requests.get(path, 0) + 1
+        self._in_flight[path] = self._in_flight.get(path, 0) + 1
+        self.most_in_flight[path] = max(self.most_in_flight.get(path, 0), self._in_flight[path])
+        try:
+            return await self._answer(request, path)
+        finally:
+            self._in_flight[path] -= 1
+
+    async def _answer(self, request: web.Request, path: str) -> web.StreamResponse:
         fault = self.faults.get(path)
         if fault is Fault.HANG:
             await self._stopping.wait()  # until the client gives up or the simulator stops
