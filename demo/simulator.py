@@ -311,7 +311,8 @@ class Simulator:
         """Listen on a free port of 127.0.0.1 and, with ``step_s``, advance on a timer."""
         app = web.Application()
         app.router.add_get("/{path:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)  # a hang ends when its client gives up
+        # handler_cancellation: a hanging answer ends when its client gives up, as a real server's would.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, 0).start()
         self.port = self._runner.addresses[0][1]
