@@ -1,7 +1,8 @@
 """Place resolution: turn what a traveller types (郑州, 许昌东站, G4, 410100, 113.85,34.03) into places.
 
-A pure function of the read model. Lookup tables are built lazily per ``ReadModel`` and rebuilt only
-when a source view's ``generation`` moves, so a request costs one scan of a few hundred names.
+Answers depend on the read model alone. A ``PlaceResolver`` (one per read model, made by the app)
+keeps its lookup tables, built lazily and rebuilt only when a source view's ``generation`` moves, so
+a request costs one scan of a few hundred names.
 Ambiguous queries answer several ranked candidates; the caller chooses, nothing is guessed silently.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -148,7 +148,6 @@ class _Tables:
 
 # The views places are resolved from: an answer changes only when one of them does.
 PLACE_KINDS = (Kind.ADMIN_AREA, Kind.POI, Kind.ROAD_SECTION)
-_TABLES: weakref.WeakKeyDictionary[ReadModel, _Tables] = weakref.WeakKeyDictionary()
 
 
 def normalize(text: str) -> str:
@@ -231,26 +230,6 @@ def _build_roads(model: ReadModel) -> list[_Entry]:
     return entries
 
 
-def _tables(model: ReadModel) -> _Tables:
-    """The model's lookup tables, rebuilding only those whose source views changed."""
-    tables = _TABLES.get(model)
-    if tables is None:
-        tables = _TABLES[model] = _Tables()
-    admin_gen = (model.view(Kind.ADMIN_AREA).generation,)
-    poi_gen = (model.view(Kind.POI).generation, *admin_gen)
-    road_gen = (model.view(Kind.ROAD_SECTION).generation,)
-    if tables.generations.get("admin") != admin_gen:
-        tables.admin, tables.admin_entries = _build_admin(model)
-        tables.generations["admin"] = admin_gen
-    if tables.generations.get("poi") != poi_gen:
-        tables.poi_entries = _build_pois(model, tables.admin)
-        tables.generations["poi"] = poi_gen
-    if tables.generations.get("road") != road_gen:
-        tables.road_entries = _build_roads(model)
-        tables.generations["road"] = road_gen
-    return tables
-
-
 def _coordinates(match: re.Match[str], crs: Crs, admin: _Admin) -> Candidate:
     """A ``lon,lat`` query (given in ``crs``) as a candidate in WGS84; out of range is a 400 on q."""
     lon, lat = float(match[1]), float(match[2])
@@ -292,31 +271,49 @@ def _matches(entries: Iterable[_Entry], query: str) -> list[Candidate]:
     return out
 
 
-def resolve(
-    model: ReadModel,
-    q: str,
-    *,
-    limit: int = 10,
-    kinds: Collection[PlaceKind] | None = None,
-    crs: Crs = Crs.WGS84,
-) -> list[Candidate]:
-    """Ranked candidates for ``q``: best score, then kind priority, then name; at most ``limit``.
+class PlaceResolver:
+    """Resolves queries against one read model, keeping lookup tables that follow its views' generations."""
 
-    ``crs`` is the system a ``lon,lat`` query is given in; candidates are always WGS84.
-    """
-    query = normalize(q)
-    if not query:
-        return []
-    tables = _tables(model)
-    if coords := _COORDS.match(query):
-        found = [_coordinates(coords, crs, tables.admin)]
-    elif _ADMIN_CODE.match(query):
-        found = [e.candidate(EXACT) for e in tables.admin_entries if e.id == query]
-    elif _ROAD_CODE.match(query):
-        found = [e.candidate(EXACT) for e in tables.road_entries if e.id == query]
-    else:
-        found = _matches((*tables.admin_entries, *tables.road_entries, *tables.poi_entries), query)
-    if kinds:
-        found = [c for c in found if c.kind in kinds]
-    found.sort(key=lambda c: (-c.score, PRIORITY[c.kind], c.name, c.id))
-    return found[:limit]
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self._tables = _Tables()
+
+    def resolve(self, q: str, *, limit: int = 10, kinds: Collection[PlaceKind] | None = None,
+                crs: Crs = Crs.WGS84) -> list[Candidate]:
+        """Ranked candidates for ``q``: best score, then kind priority, then name; at most ``limit``.
+
+        ``crs`` is the system a ``lon,lat`` query is given in; candidates are always WGS84.
+        """
+        query = normalize(q)
+        if not query:
+            return []
+        tables = self._current()
+        if coords := _COORDS.match(query):
+            found = [_coordinates(coords, crs, tables.admin)]
+        elif _ADMIN_CODE.match(query):
+            found = [e.candidate(EXACT) for e in tables.admin_entries if e.id == query]
+        elif _ROAD_CODE.match(query):
+            found = [e.candidate(EXACT) for e in tables.road_entries if e.id == query]
+        else:
+            found = _matches((*tables.admin_entries, *tables.road_entries, *tables.poi_entries), query)
+        if kinds:
+            found = [c for c in found if c.kind in kinds]
+        found.sort(key=lambda c: (-c.score, PRIORITY[c.kind], c.name, c.id))
+        return found[:limit]
+
+    def _current(self) -> _Tables:
+        """The lookup tables, rebuilding only those whose source views changed."""
+        model, tables = self.model, self._tables
+        admin_gen = (model.view(Kind.ADMIN_AREA).generation,)
+        poi_gen = (model.view(Kind.POI).generation, *admin_gen)
+        road_gen = (model.view(Kind.ROAD_SECTION).generation,)
+        if tables.generations.get("admin") != admin_gen:
+            tables.admin, tables.admin_entries = _build_admin(model)
+            tables.generations["admin"] = admin_gen
+        if tables.generations.get("poi") != poi_gen:
+            tables.poi_entries = _build_pois(model, tables.admin)
+            tables.generations["poi"] = poi_gen
+        if tables.generations.get("road") != road_gen:
+            tables.road_entries = _build_roads(model)
+            tables.generations["road"] = road_gen
+        return tables
