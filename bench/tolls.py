@@ -102,8 +102,9 @@ def _cold(book: TollBook, routes: StationRoutes) -> StationRoutes:
 def compute_times(book: TollBook, routes: StationRoutes,
                   questions: list[dict[str, str]]) -> tuple[list[float], list[float]]:
     """Milliseconds per quote (as the API's JSON) with every cache dropped first, and with the answer cached."""
-    requests = [QuoteRequest(q["from"], q["to"], vehicle_class(int(q["vehicle_class"])), q["payment"],
-                             datetime.fromisoformat(q["at"])) for q in questions]
+    requests = [QuoteRequest(origin=q["from"], destination=q["to"],
+                             vehicle_class=vehicle_class(int(q["vehicle_class"])), payment=q["payment"],
+                             at=datetime.fromisoformat(q["at"])) for q in questions]
     cold: list[float] = []
     warm: list[float] = []
     for request in requests:

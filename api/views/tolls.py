@@ -162,8 +162,8 @@ async def quote_toll(request: web.Request) -> web.Response:
         q = parse_query(request, QuoteQuery)
         at = q.at or now
         body = book.by_query.put(key, quote_json(book, paths, QuoteRequest(
-            q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at, q.seats, frozenset(q.policy),
-            q.crs, q.geometry)))
+            origin=q.origin, destination=q.destination, vehicle_class=vehicle_class(q.vehicle_class),
+            payment=q.payment, at=at, seats=q.seats, declared=frozenset(q.policy), crs=q.crs, geometry=q.geometry)))
     else:
         at = datetime.fromisoformat(request.query["at"]) if pinned else now
     return _json(with_at(body, at), QUOTE_MAX_AGE_S if pinned else 0)

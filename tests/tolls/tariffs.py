@@ -114,4 +114,5 @@ def ask(served: Served, origin: str, destination: str, cls: int = 1, payment: st
         at: datetime = NOW, **kw: Any) -> dict[str, Any]:
     """A quote as the API would answer it."""
     return quote(served.books.current(), routes_of(served),
-                 QuoteRequest(origin, destination, vehicle_class(cls), payment, at, **kw))
+                 QuoteRequest(origin=origin, destination=destination, vehicle_class=vehicle_class(cls),
+                              payment=payment, at=at, **kw))

@@ -76,7 +76,7 @@ _ROAD_CODE = re.compile(r"^[GSXYZ]\d{1,4}$")
 _ADMIN_CODE = re.compile(r"^\d{6}$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One answer to a place query, positioned in WGS84."""
 
@@ -90,7 +90,7 @@ class Candidate:
     admin_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Entry:
     """A searchable place: its names as typed (``names``) and without generic suffix (``stem``)."""
 
@@ -106,8 +106,8 @@ class _Entry:
 
     def candidate(self, score: float) -> Candidate:
         """The entry as an answer scored ``score``."""
-        return Candidate(self.kind, self.id, self.name, self.lon, self.lat, round(score, 3),
-                         self.admin_code, self.admin_name)
+        return Candidate(kind=self.kind, id=self.id, name=self.name, lon=self.lon, lat=self.lat,
+                         score=round(score, 3), admin_code=self.admin_code, admin_name=self.admin_name)
 
 
 @dataclass(slots=True)
@@ -187,8 +187,9 @@ def _build_admin(model: ReadModel) -> tuple[_Admin, list[_Entry]]:
         own = (area.code, area.name)
         code, name = admin.prefecture_of_code(area.code) if area.level is AdminLevel.COUNTY else own
         names = tuple(normalize(n) for n in dict.fromkeys((area.name, area.short_name)))
-        entries.append(_Entry(_ADMIN_KINDS[area.level], area.code, area.name, names,
-                              strip_suffix(normalize(area.name))[0], lon, lat, code, name))
+        entries.append(_Entry(kind=_ADMIN_KINDS[area.level], id=area.code, name=area.name, names=names,
+                              stem=strip_suffix(normalize(area.name))[0], lon=lon, lat=lat, admin_code=code,
+                              admin_name=name))
     return admin, entries
 
 
@@ -204,8 +205,8 @@ def _build_pois(model: ReadModel, admin: _Admin) -> list[_Entry]:
         else:
             code, name = admin.prefecture_at(lon, lat)
         key = normalize(poi.name)
-        entries.append(_Entry(PlaceKind(poi.poi_kind.value), poi.id, poi.name, (key,), strip_suffix(key)[0],
-                              lon, lat, code, name))
+        entries.append(_Entry(kind=PlaceKind(poi.poi_kind.value), id=poi.id, name=poi.name, names=(key,),
+                              stem=strip_suffix(key)[0], lon=lon, lat=lat, admin_code=code, admin_name=name))
     return entries
 
 
@@ -225,8 +226,8 @@ def _build_roads(model: ReadModel) -> list[_Entry]:
         point = middle.geometry.shape.interpolate(0.5, normalized=True)
         name = middle.road_name
         key = normalize(name)
-        entries.append(_Entry(PlaceKind.ROAD, road, name, (road, key), strip_suffix(key)[0],
-                              point.x, point.y, None, None))
+        entries.append(_Entry(kind=PlaceKind.ROAD, id=road, name=name, names=(road, key), stem=strip_suffix(key)[0],
+                              lon=point.x, lat=point.y, admin_code=None, admin_name=None))
     return entries
 
 
@@ -243,7 +244,8 @@ def _coordinates(match: re.Match[str], crs: Crs, admin: _Admin) -> Candidate:
         raise InvalidParameter(f"parameter 'q': {err}", param="q") from None
     code, name = admin.prefecture_at(lon, lat)
     ident = f"{lon:.6f},{lat:.6f}"
-    return Candidate(PlaceKind.COORDINATES, ident, ident, lon, lat, EXACT, code, name)
+    return Candidate(kind=PlaceKind.COORDINATES, id=ident, name=ident, lon=lon, lat=lat, score=EXACT, admin_code=code,
+                     admin_name=name)
 
 
 def _score(entry: _Entry, query: str, stem: str, hints: frozenset[PlaceKind]) -> float | None:

@@ -58,7 +58,7 @@ class RouteRequest:
     crs: Crs = Crs.WGS84
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Waypoint:
     """A place as resolved, where the route takes it to be, and where that lies on a section."""
 
@@ -83,7 +83,7 @@ Legs = list[tuple[list[SeedWay], list[SeedWay]]]  # per leg: the ways out of its
 Found = tuple[Route, list[int], list[int]]  # a route, and per leg the index of its source and target seed way
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Journey:
     """A request made ready to search: its places on the network, the vehicle, the engine's options, the legs."""
 
@@ -118,8 +118,8 @@ class Search:
                                    "avoid_expressways": request.avoid_expressways}
         if request.optimize is Metric.CHEAPEST or not request.avoid_tolls:
             options["toll_cost"] = self._toll_cost(network, request.vehicle_class, request.depart_at)
-        return Journey(network, request, places, profile, options,
-                       legs_seeds(network, places, request.optimize, profile))
+        return Journey(network=network, request=request, places=places, profile=profile, options=options,
+                       legs=legs_seeds(network, places, request.optimize, profile))
 
     def routes(self, journey: Journey) -> list[Found]:
         """The routes found (the best first), each with the seed ways it left and reached each place by."""
@@ -153,7 +153,7 @@ class Search:
             snapped = network.snap(lon, lat, SNAP_M)
         except Unroutable as err:
             raise Unroutable(f"{param}: {err.detail}", param=param) from None
-        return Waypoint(query, place, snapped, lon, lat)
+        return Waypoint(query=query, place=place, snapped=snapped, lon=lon, lat=lat)
 
     def _centre(self, place: Candidate) -> tuple[float, float]:
         """Where a route to a place starts: a city's main bus station (its centre), else the place's point."""

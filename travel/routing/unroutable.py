@@ -78,7 +78,7 @@ def _nearest_reachable(model: ReadModel, journey: Journey, start: list[SeedWay],
             snapped = network.snap(x, y, SNAP_M)
         except Unroutable:
             continue
-        end = Waypoint(poi.name, goal.place, snapped, x, y)
+        end = Waypoint(query=poi.name, place=goal.place, snapped=snapped, lon=x, lat=y)
         target = seed_ways(network, end, request.optimize, profile, leaving=False)
         found = target and network.engine.route([w.seed for w in start], [w.seed for w in target],
                                                 request.optimize, profile, **journey.options)

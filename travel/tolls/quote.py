@@ -38,7 +38,7 @@ class Unquotable(Unanswerable):
     title = "Unquotable"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteRequest:
     """A validated quote request."""
 
@@ -106,8 +106,8 @@ def _resolve_side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
     network = book.network
     station = network.by_id.get(query)
     if station is not None:
-        place = Candidate(PlaceKind.TOLL_STATION, station.id, station.name, station.lon, station.lat, 1.0,
-                          station.admin_code)
+        place = Candidate(kind=PlaceKind.TOLL_STATION, id=station.id, name=station.name, lon=station.lon,
+                          lat=station.lat, score=1.0, admin_code=station.admin_code)
         return Side(query, place, (station,))
     found = book.places.resolve(query, limit=1, crs=crs)
     if not found:
