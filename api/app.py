@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from api.edge import Edge
-from api.keys import BUS, FEEDS, METRICS, READ_MODEL, SETTINGS, STORE
+from api.keys import BUS, FEEDS, METRICS, PLACES, PLANNER, READ_MODEL, ROAD_NETWORK, SETTINGS, STORE, TOLL_BOOKS
 from api.metrics import Metrics
 from api.routes import setup_routes
 from travel.core.errors import ServiceUnavailable
@@ -22,10 +22,14 @@ from travel.core.settings import Settings
 from travel.ingest.importer import load_bundle_if_empty
 from travel.ingest.runtime import Feeds
 from travel.ingest.sources import Sources, load_sources
+from travel.read.places import PlaceResolver
 from travel.read.readmodel import ReadModel, follow
+from travel.routing.network_holder import NetworkHolder
+from travel.routing.planner import Planner
 from travel.store import make_store
 from travel.store.base import Store
 from travel.store.bus import ChangeBus, make_bus
+from travel.tolls.book import TollBooks
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +161,11 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[STORE] = store if store is not None else make_store(settings)
     app[BUS] = bus if bus is not None else make_bus(settings.redis_url, settings.redis_stream)
     app[READ_MODEL] = ReadModel()
+    # What answers places, quotes and routes: each follows the read model by itself, none starts or stops.
+    app[PLACES] = PlaceResolver(app[READ_MODEL])
+    app[TOLL_BOOKS] = TollBooks(app[READ_MODEL], app[PLACES])
+    app[ROAD_NETWORK] = NetworkHolder(app[READ_MODEL])
+    app[PLANNER] = Planner(app[READ_MODEL], app[ROAD_NETWORK], app[TOLL_BOOKS], app[PLACES])
     app[METRICS] = metrics
     app[METRICS].watch_records(app[READ_MODEL].counts)
     app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings, extra_sources),

@@ -36,10 +36,11 @@ from rich.table import Table
 from bench.api import BenchError, Options, Sample, measure, pick_generator, server_env, serving
 from geodata.loader import read_bundle
 from travel.core.vehicle_classes import CLASS_CODES, vehicle_class
+from travel.read.places import PlaceResolver
 from travel.read.readmodel import ReadModel
-from travel.routing.planner import planner_of
+from travel.routing.network_holder import NetworkHolder
 from travel.routing.stations import StationRoutes
-from travel.tolls.book import Lru, TollBook, toll_book
+from travel.tolls.book import Lru, TollBook, TollBooks
 from travel.tolls.quote import QuoteRequest, Unquotable, quote_json
 
 TARGET_RATIO = 0.60
@@ -66,8 +67,8 @@ def _book() -> tuple[TollBook, StationRoutes]:
     model = ReadModel()
     for records in read_bundle().values():
         model.apply(records)
-    planner = planner_of(model)
-    return toll_book(model), planner.station_routes(asyncio.run(planner.current()))
+    books = TollBooks(model, PlaceResolver(model))
+    return books.current(), asyncio.run(NetworkHolder(model).station_routes())
 
 
 def _questions(book: TollBook, rng: random.Random, count: int, at: bool = True) -> list[dict[str, str]]:
@@ -101,8 +102,9 @@ def _cold(book: TollBook, routes: StationRoutes) -> StationRoutes:
 def compute_times(book: TollBook, routes: StationRoutes,
                   questions: list[dict[str, str]]) -> tuple[list[float], list[float]]:
     """Milliseconds per quote (as the API's JSON) with every cache dropped first, and with the answer cached."""
-    requests = [QuoteRequest(q["from"], q["to"], vehicle_class(int(q["vehicle_class"])), q["payment"],
-                             datetime.fromisoformat(q["at"])) for q in questions]
+    requests = [QuoteRequest(origin=q["from"], destination=q["to"],
+                             vehicle_class=vehicle_class(int(q["vehicle_class"])), payment=q["payment"],
+                             at=datetime.fromisoformat(q["at"])) for q in questions]
     cold: list[float] = []
     warm: list[float] = []
     for request in requests:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.keys import READ_MODEL
+from api.keys import PLACES, READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
 from api.views.lists import not_modified, not_modified_response, validators, views_etag
 from travel.core.crs import Crs, from_wgs84
-from travel.read.places import PLACE_KINDS, Candidate, PlaceKind, resolve
+from travel.read.places import PLACE_KINDS, Candidate, PlaceKind
 
 MAX_AGE_S = 60
 
@@ -65,7 +65,7 @@ async def list_places(request: web.Request) -> web.Response:
     etag = views_etag([model.view(kind) for kind in PLACE_KINDS], request)
     if not_modified(request, etag):
         return not_modified_response(etag, MAX_AGE_S)
-    found = resolve(model, q.q, limit=q.limit, kinds=frozenset(q.kind), crs=q.crs)
+    found = request.app[PLACES].resolve(q.q, limit=q.limit, kinds=frozenset(q.kind), crs=q.crs)
     body = PlacesResponse(query=q.q, count=len(found), candidates=[_out(c, q.crs) for c in found])
     return web.Response(body=body.model_dump_json().encode(), content_type="application/json",
                         headers=validators(etag, MAX_AGE_S))

@@ -9,13 +9,14 @@ import orjson
 from aiohttp import web
 from pydantic import BeforeValidator, Field
 
+from api.keys import PLANNER
 from api.params import QueryModel, csv_of, parse_query
 from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam, ready_model
 from travel.core.crs import Crs
 from travel.core.records import Payment
 from travel.core.vehicle_classes import vehicle_class
-from travel.routing.planner import MAX_ALTERNATIVES, MAX_VIA, RouteRequest, planner_of
 from travel.routing.profiles import Metric
+from travel.routing.search import MAX_ALTERNATIVES, MAX_VIA, RouteRequest
 
 
 def _places(value: Any) -> Any:
@@ -52,11 +53,12 @@ class RoutesQuery(QueryModel):
 async def plan_routes(request: web.Request) -> web.Response:
     """GET /v1/routes — routes between places for a vehicle class, live closures avoided."""
     q = parse_query(request, RoutesQuery)
-    planner = planner_of(ready_model(request))
-    network = await planner.current()
-    body = planner.plan(network, RouteRequest(
-        q.origin, q.destination, vehicle_class(q.vehicle_class), q.depart_at or datetime.now(UTC), tuple(q.via),
-        q.optimize, "tolls" in q.avoid, "expressways" in q.avoid, q.alternatives, q.payment, q.seats,
-        frozenset(q.policy), q.height_m, q.total_mass_t, q.axle_load_t, q.crs))
+    ready_model(request)  # 503 while loading
+    body = await request.app[PLANNER].plan(RouteRequest(
+        origin=q.origin, destination=q.destination, vehicle_class=vehicle_class(q.vehicle_class),
+        depart_at=q.depart_at or datetime.now(UTC), via=tuple(q.via), optimize=q.optimize,
+        avoid_tolls="tolls" in q.avoid, avoid_expressways="expressways" in q.avoid, alternatives=q.alternatives,
+        payment=q.payment, seats=q.seats, declared=frozenset(q.policy), height_m=q.height_m,
+        total_mass_t=q.total_mass_t, axle_load_t=q.axle_load_t, crs=q.crs))
     return web.Response(body=orjson.dumps(body), content_type="application/json",
                         headers={"Cache-Control": "no-cache"})

@@ -8,16 +8,14 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from api.keys import READ_MODEL
+from api.keys import READ_MODEL, ROAD_NETWORK, TOLL_BOOKS
 from api.params import QueryModel, csv_of, parse_query
 from travel.core.crs import Crs
 from travel.core.errors import ServiceUnavailable
 from travel.core.records import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
 from travel.core.vehicle_classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
 from travel.read.readmodel import ReadModel
-from travel.routing.planner import planner_of
 from travel.tolls.answer import ClassOut
-from travel.tolls.book import toll_book
 from travel.tolls.quote import QuoteRequest, quote_json, with_at
 
 SERVICE_ZONE = "Asia/Shanghai"
@@ -150,10 +148,9 @@ async def classify_vehicle(request: web.Request) -> web.Response:
 
 async def quote_toll(request: web.Request) -> web.Response:
     """GET /v1/tolls/quote — the toll between two places for a vehicle class, over the route the planner chooses."""
-    model = ready_model(request)
-    planner = planner_of(model)
-    paths = planner.station_routes(await planner.current())
-    book = toll_book(model)
+    ready_model(request)  # 503 while loading
+    paths = await request.app[ROAD_NETWORK].station_routes()
+    book = request.app[TOLL_BOOKS].current()
     # The same question has one answer per book, route state and (without `at`) the periods of now:
     # asked again, it is served from its query string with the time it was judged at added.
     pinned = "at" in request.query
@@ -165,8 +162,8 @@ async def quote_toll(request: web.Request) -> web.Response:
         q = parse_query(request, QuoteQuery)
         at = q.at or now
         body = book.by_query.put(key, quote_json(book, paths, QuoteRequest(
-            q.origin, q.destination, vehicle_class(q.vehicle_class), q.payment, at, q.seats, frozenset(q.policy),
-            q.crs, q.geometry)))
+            origin=q.origin, destination=q.destination, vehicle_class=vehicle_class(q.vehicle_class),
+            payment=q.payment, at=at, seats=q.seats, declared=frozenset(q.policy), crs=q.crs, geometry=q.geometry)))
     else:
         at = datetime.fromisoformat(request.query["at"]) if pinned else now
     return _json(with_at(body, at), QUOTE_MAX_AGE_S if pinned else 0)
@@ -187,7 +184,8 @@ async def list_notices(request: web.Request) -> web.Response:
     wanted = {"current": {"active", "upcoming"}, "active": {"active"}, "upcoming": {"upcoming"},
               "all": {"active", "upcoming", "ended", "cancelled"}}[q.state]
     policies = frozenset(q.policy)
-    notices = [NoticeOut(state=state, notice=n) for n in toll_book(ready_model(request)).notices
+    ready_model(request)  # 503 while loading
+    notices = [NoticeOut(state=state, notice=n) for n in request.app[TOLL_BOOKS].current().notices
                if (state := _state(n, at)) in wanted and (not policies or n.policy in policies)]
     body = NoticesResponse(at=at, count=len(notices), notices=notices)
     return _json(body.model_dump_json().encode(), NOTICES_MAX_AGE_S)

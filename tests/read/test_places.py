@@ -15,7 +15,7 @@ from travel.core.crs import Crs, wgs84_to_gcj02
 from travel.core.errors import InvalidParameter
 from travel.core.geometry import Geometry
 from travel.core.records import AdminArea, AdminLevel, Kind, Poi, PoiKind
-from travel.read.places import PlaceKind, resolve, strip_suffix
+from travel.read.places import PlaceKind, PlaceResolver, strip_suffix
 from travel.read.readmodel import ReadModel
 
 BUNDLE = read_bundle()
@@ -38,7 +38,7 @@ def area(code: str, name: str, short: str, level: str, lon: float, lat: float, *
 
 
 @pytest.fixture(scope="module")
-def model() -> ReadModel:
+def places() -> PlaceResolver:
     """The bundled data, plus a county (长葛市) and a toll station (许昌东收费站) the bundle lacks."""
     model = ReadModel()
     for records in BUNDLE.values():
@@ -47,12 +47,12 @@ def model() -> ReadModel:
         area("411082", "长葛市", "长葛", "county", 113.77, 34.22, parent_code="411000"),
         poi("toll-xuchangdong", 113.95, 34.04, kind="toll_station", name="许昌东收费站", admin_code="411000"),
     ])
-    return model
+    return PlaceResolver(model)
 
 
-def names(model: ReadModel, q: str, **kw: object) -> list[tuple[str, str]]:
+def names(places: PlaceResolver, q: str, **kw: object) -> list[tuple[str, str]]:
     """(kind, name) of each candidate for ``q``."""
-    return [(c.kind.value, c.name) for c in resolve(model, q, **kw)]
+    return [(c.kind.value, c.name) for c in places.resolve(q, **kw)]
 
 
 def test_bundle_has_the_expected_shape() -> None:
@@ -60,18 +60,18 @@ def test_bundle_has_the_expected_shape() -> None:
 
 
 @pytest.mark.parametrize("city", CITIES, ids=lambda a: a.code)
-def test_every_city_resolves_by_short_name_full_name_and_code(model: ReadModel, city: AdminArea) -> None:
+def test_every_city_resolves_by_short_name_full_name_and_code(places: PlaceResolver, city: AdminArea) -> None:
     for q in (city.short_name, city.name, city.code):
-        top = resolve(model, q)[0]
+        top = places.resolve(q)[0]
         assert (top.kind, top.id, top.name, top.score) == (PlaceKind.CITY, city.code, city.name, 1.0), q
         assert (top.admin_code, top.admin_name) == (city.code, city.name)
         assert city.geometry.shape.covers(Point(top.lon, top.lat))
 
 
-def test_every_toll_station_resolves_by_name_and_by_stem(model: ReadModel) -> None:
+def test_every_toll_station_resolves_by_name_and_by_stem(places: PlaceResolver) -> None:
     unique = Counter(p.name for p in TOLL_STATIONS)
     for station in TOLL_STATIONS:
-        found = resolve(model, station.name, limit=5)
+        found = places.resolve(station.name, limit=5)
         assert station.id in [c.id for c in found], station.name
         if unique[station.name] == 1:
             top = found[0]
@@ -79,42 +79,42 @@ def test_every_toll_station_resolves_by_name_and_by_stem(model: ReadModel) -> No
             assert top.admin_code == station.admin_code and top.admin_name
             assert (top.lon, top.lat) == tuple(station.geometry.coordinates[:2])
         stem = strip_suffix(station.name)[0]
-        assert station.id in [c.id for c in resolve(model, stem, limit=10)], stem
+        assert station.id in [c.id for c in places.resolve(stem, limit=10)], stem
 
 
 @pytest.mark.parametrize("q", ["许昌东", "许昌东站", "许昌东收费站", "许昌东收费", "许昌东 收费站"])
-def test_station_suffix_and_partial_variants(model: ReadModel, q: str) -> None:
-    assert names(model, q)[0] == ("toll_station", "许昌东收费站")
+def test_station_suffix_and_partial_variants(places: PlaceResolver, q: str) -> None:
+    assert names(places, q)[0] == ("toll_station", "许昌东收费站")
 
 
-def test_ranking_exact_then_stripped_then_prefix_then_contains(model: ReadModel) -> None:
-    found = resolve(model, "许昌", limit=50)
+def test_ranking_exact_then_stripped_then_prefix_then_contains(places: PlaceResolver) -> None:
+    found = places.resolve("许昌", limit=50)
     assert (found[0].kind, found[0].name, found[0].score) == (PlaceKind.CITY, "许昌市", 1.0)
     scores = [c.score for c in found]
     assert scores == sorted(scores, reverse=True)
     stripped = [c.name for c in found if c.score == 0.9]
     assert stripped[:2] == ["许昌收费站", "许昌服务区"]  # ties: toll station before service area
     assert {"许昌北收费站", "许昌东收费站", "许昌西收费站"} <= {c.name for c in found if c.score == 0.7}
-    assert [c.name for c in resolve(model, "港澳")] == ["京港澳高速"]
-    assert resolve(model, "港澳")[0].score == 0.5
+    assert [c.name for c in places.resolve("港澳")] == ["京港澳高速"]
+    assert places.resolve("港澳")[0].score == 0.5
 
 
-def test_service_area_by_name_and_ambiguous_stem(model: ReadModel) -> None:
-    assert names(model, "长葛服务区")[0] == ("service_area", "长葛服务区")
-    both = names(model, "长葛")
+def test_service_area_by_name_and_ambiguous_stem(places: PlaceResolver) -> None:
+    assert names(places, "长葛服务区")[0] == ("service_area", "长葛服务区")
+    both = names(places, "长葛")
     assert both[0] == ("county", "长葛市")
     assert {("toll_station", "长葛收费站"), ("service_area", "长葛服务区")} <= set(both[1:])
 
 
-def test_county_carries_its_prefecture(model: ReadModel) -> None:
-    [county] = resolve(model, "长葛市", kinds={PlaceKind.COUNTY})
+def test_county_carries_its_prefecture(places: PlaceResolver) -> None:
+    [county] = places.resolve("长葛市", kinds={PlaceKind.COUNTY})
     assert (county.id, county.admin_code, county.admin_name) == ("411082", "411000", "许昌市")
-    assert resolve(model, "411082")[0].kind is PlaceKind.COUNTY
+    assert places.resolve("411082")[0].kind is PlaceKind.COUNTY
 
 
-def test_query_suffix_hints_the_kind(model: ReadModel) -> None:
-    assert names(model, "郑州站")[0] == ("toll_station", "郑州收费站")
-    assert names(model, "郑州市")[0] == ("city", "郑州市")
+def test_query_suffix_hints_the_kind(places: PlaceResolver) -> None:
+    assert names(places, "郑州站")[0] == ("toll_station", "郑州收费站")
+    assert names(places, "郑州市")[0] == ("city", "郑州市")
 
 
 @pytest.mark.parametrize(("q", "code", "name"), [
@@ -122,52 +122,53 @@ def test_query_suffix_hints_the_kind(model: ReadModel) -> None:
     ("G0421", "G0421", "许广高速"), ("京港澳高速", "G4", "京港澳高速"), ("京港澳", "G4", "京港澳高速"),
     ("连霍高速公路", "G30", "连霍高速"),
 ])
-def test_roads_by_code_and_name(model: ReadModel, q: str, code: str, name: str) -> None:
-    top = resolve(model, q)[0]
+def test_roads_by_code_and_name(places: PlaceResolver, q: str, code: str, name: str) -> None:
+    top = places.resolve(q)[0]
     assert (top.kind, top.id, top.name, top.admin_code) == (PlaceKind.ROAD, code, name, None)
     sections = [s for s in BUNDLE[Kind.ROAD_SECTION] if s.road_code == code]
     assert min(s.geometry.shape.distance(Point(top.lon, top.lat)) for s in sections) < 1e-9
 
 
-def test_unknown_codes_find_nothing(model: ReadModel) -> None:
-    assert resolve(model, "G9999") == [] and resolve(model, "419999") == []
+def test_unknown_codes_find_nothing(places: PlaceResolver) -> None:
+    assert places.resolve("G9999") == [] and places.resolve("419999") == []
 
 
-def test_lon_lat_is_placed_in_its_prefecture(model: ReadModel) -> None:
-    [here] = resolve(model, " 113.85 , 34.03 ")
+def test_lon_lat_is_placed_in_its_prefecture(places: PlaceResolver) -> None:
+    [here] = places.resolve(" 113.85 , 34.03 ")
     assert (here.kind, here.id, here.admin_name) == (PlaceKind.COORDINATES, "113.850000,34.030000", "许昌市")
-    [gcj] = resolve(model, "{:.7f},{:.7f}".format(*wgs84_to_gcj02(*XUCHANG)), crs=Crs.GCJ02)
+    [gcj] = places.resolve("{:.7f},{:.7f}".format(*wgs84_to_gcj02(*XUCHANG)), crs=Crs.GCJ02)
     assert abs(gcj.lon - XUCHANG[0]) < 1e-6 and abs(gcj.lat - XUCHANG[1]) < 1e-6
-    [far] = resolve(model, "2.35,48.85")
+    [far] = places.resolve("2.35,48.85")
     assert far.admin_code is None and far.admin_name is None
 
 
 @pytest.mark.parametrize("q", ["200,30", "34.03,113.85", "-181,0"])
-def test_lon_lat_out_of_range_is_an_error_on_q(model: ReadModel, q: str) -> None:
+def test_lon_lat_out_of_range_is_an_error_on_q(places: PlaceResolver, q: str) -> None:
     with pytest.raises(InvalidParameter) as err:
-        resolve(model, q)
+        places.resolve(q)
     assert err.value.param == "q" and "lon,lat" in err.value.detail
 
 
-def test_nonsense_and_blank_find_nothing(model: ReadModel) -> None:
-    assert resolve(model, "xyzzy") == [] and resolve(model, "巴黎铁塔") == [] and resolve(model, "  ") == []
+def test_nonsense_and_blank_find_nothing(places: PlaceResolver) -> None:
+    assert places.resolve("xyzzy") == [] and places.resolve("巴黎铁塔") == [] and places.resolve("  ") == []
 
 
-def test_limit_and_kinds(model: ReadModel) -> None:
-    assert len(resolve(model, "南", limit=3)) == 3
+def test_limit_and_kinds(places: PlaceResolver) -> None:
+    assert len(places.resolve("南", limit=3)) == 3
     kinds = {PlaceKind.SERVICE_AREA}
-    assert names(model, "许昌", kinds=kinds) == [("service_area", "许昌服务区")]
-    assert resolve(model, "410100", kinds={PlaceKind.ROAD}) == []
+    assert names(places, "许昌", kinds=kinds) == [("service_area", "许昌服务区")]
+    assert places.resolve("410100", kinds={PlaceKind.ROAD}) == []
 
 
 def test_tables_follow_the_view_generation() -> None:
     model = ReadModel()
+    places = PlaceResolver(model)
     model.apply([poi("sa1", *XUCHANG, name="许昌服务区")])
-    assert names(model, "许昌") == [("service_area", "许昌服务区")]
+    assert names(places, "许昌") == [("service_area", "许昌服务区")]
     model.apply([poi("sa1", *XUCHANG, name="禹州服务区", version=2)])
-    assert resolve(model, "许昌") == [] and names(model, "禹州") == [("service_area", "禹州服务区")]
+    assert places.resolve("许昌") == [] and names(places, "禹州") == [("service_area", "禹州服务区")]
     model.apply([area("411000", "许昌市", "许昌", "prefecture", *XUCHANG, parent_code="410000")])
-    assert resolve(model, "禹州")[0].admin_name == "许昌市"  # no admin_code: placed by its position
+    assert places.resolve("禹州")[0].admin_name == "许昌市"  # no admin_code: placed by its position
 
 
 # --------------------------------------------------------------------------- API

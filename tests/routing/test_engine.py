@@ -16,8 +16,9 @@ from travel.routing.engine import Route, RouteEngine
 from travel.routing.graph import Sections
 from travel.routing.profiles import PASSENGER_CAR, VehicleProfile
 
-PROFILES = [PASSENGER_CAR, VehicleProfile(12, 90.0, height_m=4.0, total_mass_t=30.0, axle_load_t=10.0),
-            VehicleProfile(13, 60.0, total_mass_t=49.0)]
+PROFILES = [PASSENGER_CAR,
+            VehicleProfile(vehicle_class=12, max_speed_kmh=90.0, height_m=4.0, total_mass_t=30.0, axle_load_t=10.0),
+            VehicleProfile(vehicle_class=13, max_speed_kmh=60.0, total_mass_t=49.0)]
 
 
 @st.composite
@@ -272,7 +273,7 @@ def test_a_full_heap_grows_and_the_answer_is_the_same() -> None:
 
 
 def test_vehicle_masks_are_cached_and_independent_of_closures(city: RouteEngine) -> None:
-    truck = VehicleProfile(12, 90.0, height_m=4.0)
+    truck = VehicleProfile(vehicle_class=12, max_speed_kmh=90.0, height_m=4.0)
     first = city.masks.get(truck, True, False)
     city.close_sections([0])
     try:

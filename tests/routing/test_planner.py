@@ -8,11 +8,15 @@ from typing import Any
 import pytest
 
 from tests.factories import event, section
-from travel.core.records import Restrictions, RoadSection
+from travel.core.records import Record, Restrictions, RoadSection
 from travel.core.vehicle_classes import vehicle_class
+from travel.read.places import PlaceResolver
 from travel.read.readmodel import ReadModel
 from travel.routing.network import RoadNetwork, Unroutable
-from travel.routing.planner import RouteRequest, planner_of
+from travel.routing.network_holder import NetworkHolder
+from travel.routing.planner import Planner
+from travel.routing.search import RouteRequest
+from travel.tolls.book import TollBooks
 
 DEPART = datetime(2026, 11, 24, 9, tzinfo=timezone(timedelta(hours=8)))
 A, B, C = (113.0, 34.0), (113.1, 34.0), (113.2, 34.0)
@@ -41,14 +45,23 @@ def square(**changes: dict[str, Any]) -> list[RoadSection]:
     return out
 
 
-async def plan(records: list[RoadSection], cls: int = 1, **kw: Any) -> dict[str, Any]:
+def planner_over(records: list[Record]) -> Planner:
+    """A planner over ``records``, wired as ``create_app`` wires it."""
     model = ReadModel()
     model.apply(records)
-    model.ready.set()
-    planner = planner_of(model)
-    network = await planner.current()
-    request = RouteRequest("112.96,34.0", "113.24,34.0", vehicle_class(cls), DEPART, **kw)
-    return planner.plan(network, request)
+    places = PlaceResolver(model)
+    books = TollBooks(model, places)
+    return Planner(model, NetworkHolder(model), books, places)
+
+
+def request(origin: str, destination: str, cls: int = 1, **kw: Any) -> RouteRequest:
+    """A request departing at DEPART."""
+    return RouteRequest(origin=origin, destination=destination, vehicle_class=vehicle_class(cls), depart_at=DEPART,
+                        **kw)
+
+
+async def plan(records: list[RoadSection], cls: int = 1, **kw: Any) -> dict[str, Any]:
+    return await planner_over(records).plan(request("112.96,34.0", "113.24,34.0", cls, **kw))
 
 
 def driven(body: dict[str, Any]) -> list[str]:
@@ -85,23 +98,17 @@ async def test_section_limits_keep_trucks_off_but_not_cars() -> None:
 
 
 async def test_points_far_from_every_road_name_the_distance() -> None:
-    model = ReadModel()
-    model.apply(square())
-    planner = planner_of(model)
-    network = await planner.current()
+    planner = planner_over(square())
     with pytest.raises(Unroutable, match="more than 10 km from any road; the nearest road is 2[0-9].[0-9] km away"):
-        planner.plan(network, RouteRequest("113.1,34.3", "113.19,34.0", vehicle_class(1), DEPART))
+        await planner.plan(request("113.1,34.3", "113.19,34.0"))
 
 
 async def test_a_closure_in_one_direction_leaves_the_other_open() -> None:
     closure = event("ab-east", type="closure", road="S1", direction="increasing", start_stake_m=2_000.0,
                     end_stake_m=3_000.0, description="S1 A往B方向封闭", geometry=None)
-    model = ReadModel()
-    model.apply([*square(), closure])
-    planner = planner_of(model)
-    network = await planner.current()
-    east = planner.plan(network, RouteRequest("112.96,34.0", "113.24,34.0", vehicle_class(1), DEPART))
-    west = planner.plan(network, RouteRequest("113.24,34.0", "112.96,34.0", vehicle_class(1), DEPART))
+    planner = planner_over([*square(), closure])
+    east = await planner.plan(request("112.96,34.0", "113.24,34.0"))
+    west = await planner.plan(request("113.24,34.0", "112.96,34.0"))
     avoided = [c["id"] for c in east["routes"][0]["closures_avoided"]]
     assert "S2" in east["routes"][0]["roads"] and avoided == ["gsj:ab-east"]
     assert west["routes"][0]["roads"] == ["S3", "S1"] and west["routes"][0]["events"][0]["id"] == "gsj:ab-east"

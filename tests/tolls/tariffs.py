@@ -1,9 +1,10 @@
-"""A tiny synthetic charged network (three stations on one road) and helpers to quote over the bundle."""
+"""A tiny synthetic charged network (three stations on one road) and helpers to quote over it and the bundle."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
@@ -13,11 +14,12 @@ from geodata.loader import read_bundle
 from travel.core.geometry import Geometry
 from travel.core.records import Poi, Record, RoadSection, TollNotice, TollRate, TollRules, TollSection
 from travel.core.vehicle_classes import vehicle_class
+from travel.read.places import PlaceResolver
 from travel.read.readmodel import ReadModel
-from travel.routing.network import RoadNetwork
-from travel.routing.planner import planner_of
+from travel.routing.network_holder import NetworkHolder
+from travel.routing.planner import Planner
 from travel.routing.stations import StationRoutes
-from travel.tolls.book import toll_book
+from travel.tolls.book import TollBooks
 from travel.tolls.quote import QuoteRequest, quote
 
 CST = timezone(timedelta(hours=8))
@@ -70,38 +72,47 @@ def line(stations_km: Iterable[float]) -> list[Record]:
     return records
 
 
-def model_of(records: Iterable[Record]) -> ReadModel:
-    """A read model holding ``records``."""
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A read model with what the app makes over it to answer quotes and routes, wired as ``create_app`` does."""
+
+    model: ReadModel
+    books: TollBooks
+    network: NetworkHolder
+    planner: Planner
+
+
+def serve(records: Iterable[Record]) -> Served:
+    """``records`` in a read model of their own, served."""
     model = ReadModel()
     model.apply(records)
-    return model
+    places = PlaceResolver(model)
+    books = TollBooks(model, places)
+    network = NetworkHolder(model)
+    return Served(model, books, network, Planner(model, network, books, places))
 
 
 @cache
-def bundle_model() -> ReadModel:
-    """The bundled Henan data in a read model (built once per test session)."""
-    model = ReadModel()
-    for records in read_bundle().values():
-        model.apply(records)
-    return model
+def bundle() -> Served:
+    """The bundled Henan data, served (built once per test session)."""
+    return serve(r for records in read_bundle().values() for r in records)
 
 
-def routes_of(model: ReadModel) -> StationRoutes:
-    """The planner's routes between stations on the model's current network (built now if it changed)."""
-    planner = planner_of(model)
+def routes_of(served: Served) -> StationRoutes:
+    """The planner's routes between stations on the current network (built now if the sections changed)."""
 
-    async def settled() -> RoadNetwork:
-        network = await planner.current()
-        if planner.building is not None:  # the sections changed: wait for the rebuild the API would serve next
-            await planner.building
-            network = await planner.current()
-        return network
+    async def settled() -> StationRoutes:
+        await served.network.current()
+        if served.network.building is not None:  # the sections changed: wait for the rebuild the API would serve next
+            await served.network.building
+        return await served.network.station_routes()
 
-    return planner.station_routes(asyncio.run(settled()))
+    return asyncio.run(settled())
 
 
-def ask(model: ReadModel, origin: str, destination: str, cls: int = 1, payment: str = "etc",
+def ask(served: Served, origin: str, destination: str, cls: int = 1, payment: str = "etc",
         at: datetime = NOW, **kw: Any) -> dict[str, Any]:
     """A quote as the API would answer it."""
-    return quote(toll_book(model), routes_of(model), QuoteRequest(origin, destination, vehicle_class(cls), payment,
-                                                                  at, **kw))
+    return quote(served.books.current(), routes_of(served),
+                 QuoteRequest(origin=origin, destination=destination, vehicle_class=vehicle_class(cls),
+                              payment=payment, at=at, **kw))

@@ -9,15 +9,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.tolls.tariffs import CST, NOW, ask, bundle_model, line, model_of, notice, rate, routes_of, rules
+from tests.tolls.tariffs import CST, NOW, ask, bundle, line, notice, rate, routes_of, rules, serve
 from travel.core.records import Kind, TollPolicy
 from travel.core.vehicle_classes import CLASSES, VehicleKind, vehicle_class
-from travel.tolls.book import toll_book
 from travel.tolls.policies import Trip
 from travel.tolls.quote import Unquotable, charged, trips_toll
 from travel.tolls.tariff import NotPriced
 
-STATIONS = sorted(s.id for s in toll_book(bundle_model()).network.stations)
+STATIONS = sorted(s.id for s in bundle().books.current().network.stations)
 PASSENGER = [c for c, v in CLASSES.items() if v.kind is VehicleKind.PASSENGER]
 TRUCK = [c for c, v in CLASSES.items() if v.kind is VehicleKind.TRUCK]
 pairs = st.tuples(st.sampled_from(STATIONS), st.sampled_from(STATIONS)).filter(lambda p: p[0] != p[1])
@@ -28,9 +27,9 @@ SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 # Source of the rules: 国办发〔2019〕23号 (ETC discount of at least 5 %) and the 2020 charging rule
 # that ETC is charged to the fen and non-ETC (CPC card) rounded half up to the whole yuan.
 def test_ten_km_at_45_fen_etc_to_the_fen_and_cash_to_the_yuan() -> None:
-    model = model_of(line([0, 10]))
-    etc = ask(model, "t:st0", "t:st1", payment="etc")
-    cash = ask(model, "t:st0", "t:st1", payment="cash")
+    served = serve(line([0, 10]))
+    etc = ask(served, "t:st0", "t:st1", payment="etc")
+    cash = ask(served, "t:st0", "t:st1", payment="cash")
     assert etc["sections"][0] | {"km": 10.0, "fen_per_km": 45, "base_fen": 450, "amount_fen": 428} == etc["sections"][0]
     assert etc["amount_fen"] == 428  # 450 × 0.95 = 427.5 → 428 fen, half up
     assert cash["amount_fen"] == 500 and cash["subtotal_fen"] == 450 and cash["adjustment_fen"] == 50  # 4.50 → 5 元
@@ -38,16 +37,16 @@ def test_ten_km_at_45_fen_etc_to_the_fen_and_cash_to_the_yuan() -> None:
 
 
 def test_etc_is_capped_at_the_cash_price_when_rounding_favours_cash() -> None:
-    model = model_of(line([0, 3]))
-    etc = ask(model, "t:st0", "t:st1", payment="etc")
+    served = serve(line([0, 3]))
+    etc = ask(served, "t:st0", "t:st1", payment="etc")
     # 3 km × 45 = 135 fen; ETC 128.25 → 128 fen; cash 1.35 元 → 1 元: ETC may not pay more than cash
     assert etc["subtotal_fen"] == 128 and etc["amount_fen"] == 100 and etc["adjustment_fen"] == -28
     assert "etc_not_above_cash" in [p["policy"] for p in etc["policies"]]
 
 
 def test_sections_are_summed_in_driving_order_and_rounded_each() -> None:
-    model = model_of(line([0, 10.011, 23.5]))
-    q = ask(model, "t:st0", "t:st2", cls=12)
+    served = serve(line([0, 10.011, 23.5]))
+    q = ask(served, "t:st0", "t:st2", cls=12)
     assert [s["id"] for s in q["sections"]] == ["t:ts0", "t:ts1"]
     assert [s["base_fen"] for s in q["sections"]] == [901, 1214]  # 10.011 × 90 = 900.99; 13.489 × 90 = 1214.01
     assert q["subtotal_fen"] == sum(s["amount_fen"] for s in q["sections"]) == 856 + 1153
@@ -57,18 +56,18 @@ def test_rates_follow_their_effective_dates_by_exit_time() -> None:
     switch = datetime(2026, 7, 1, tzinfo=CST)
     old = rate("ts0", 1, 45, until=switch)
     records = [r for r in line([0, 10]) if r.id != old.id] + [old, rate("ts0", 1, 50, since=switch)]
-    model = model_of(records)
-    before = ask(model, "t:st0", "t:st1", payment="cash", at=switch - timedelta(seconds=1))
-    after = ask(model, "t:st0", "t:st1", payment="cash", at=switch)
+    served = serve(records)
+    before = ask(served, "t:st0", "t:st1", payment="cash", at=switch - timedelta(seconds=1))
+    after = ask(served, "t:st0", "t:st1", payment="cash", at=switch)
     assert (before["sections"][0]["fen_per_km"], after["sections"][0]["fen_per_km"]) == (45, 50)
     with pytest.raises(NotPriced, match="no 一类客车 rate"):
-        ask(model, "t:st0", "t:st1", at=datetime(2019, 12, 31, tzinfo=CST))
+        ask(served, "t:st0", "t:st1", at=datetime(2019, 12, 31, tzinfo=CST))
 
 
 def test_a_rule_set_can_give_a_deeper_etc_discount_and_a_minimum_charge() -> None:
     records = [r for r in line([0, 2]) if r.kind is not Kind.TOLL_RULES]
-    model = model_of([*records, rules(etc_discount_percent=Decimal(10), minimum_fen={1: 500}, cash_rounding="fen")])
-    q = ask(model, "t:st0", "t:st1", payment="cash")
+    served = serve([*records, rules(etc_discount_percent=Decimal(10), minimum_fen={1: 500}, cash_rounding="fen")])
+    q = ask(served, "t:st0", "t:st1", payment="cash")
     assert q["subtotal_fen"] == 90 and q["amount_fen"] == 500 and q["rule_version"] == "test-1"
 
 
@@ -86,35 +85,35 @@ HOLIDAY = dict(policy=TollPolicy.HOLIDAY_FREE, title="国庆节假期小型客�
     ("2026-10-08T00:00:00+08:00", False),
 ])
 def test_holiday_passage_is_judged_by_the_exit_time_to_the_second(exit_time: str, free: bool) -> None:
-    model = model_of([*line([0, 10]), notice("national", **HOLIDAY)])
-    q = ask(model, "t:st0", "t:st1", at=datetime.fromisoformat(exit_time), seats=5)
+    served = serve([*line([0, 10]), notice("national", **HOLIDAY)])
+    q = ask(served, "t:st0", "t:st1", at=datetime.fromisoformat(exit_time), seats=5)
     assert (q["amount_fen"] == 0) is free
     assert ("t:national" in [p["id"] for p in q["policies"]]) is free
 
 
 def test_holiday_passage_is_for_seven_seats_or_fewer_not_all_of_class_one() -> None:
-    model = model_of([*line([0, 10]), notice("national", **HOLIDAY)])
+    served = serve([*line([0, 10]), notice("national", **HOLIDAY)])
     at = datetime(2026, 10, 3, 12, tzinfo=CST)
-    normal = ask(model, "t:st0", "t:st1", at=NOW)["amount_fen"]
-    assert ask(model, "t:st0", "t:st1", at=at, seats=5)["amount_fen"] == 0
-    nine = ask(model, "t:st0", "t:st1", at=at, seats=9)
+    normal = ask(served, "t:st0", "t:st1", at=NOW)["amount_fen"]
+    assert ask(served, "t:st0", "t:st1", at=at, seats=5)["amount_fen"] == 0
+    nine = ask(served, "t:st0", "t:st1", at=at, seats=9)
     assert nine["amount_fen"] == normal and nine["not_applied"][0]["detail"] == "仅适用于7座及以下载客车辆，本车9座"
-    truck = ask(model, "t:st0", "t:st1", cls=12)["amount_fen"]
-    assert ask(model, "t:st0", "t:st1", cls=12, at=at)["amount_fen"] == truck
-    assumed = ask(model, "t:st0", "t:st1", at=at)
+    truck = ask(served, "t:st0", "t:st1", cls=12)["amount_fen"]
+    assert ask(served, "t:st0", "t:st1", cls=12, at=at)["amount_fen"] == truck
+    assumed = ask(served, "t:st0", "t:st1", at=at)
     assert assumed["amount_fen"] == 0 and "未提供座位数" in assumed["assumptions"][0]
 
 
 def test_the_green_channel_applies_only_when_declared_and_only_to_trucks() -> None:
     green = notice("green", policy=TollPolicy.GREEN_CHANNEL, title="鲜活农产品运输绿色通道",
                    starts_at=datetime(2020, 1, 1, tzinfo=CST), vehicle_classes=list(range(11, 17)))
-    model = model_of([*line([0, 10]), green])
+    served = serve([*line([0, 10]), green])
     declared = frozenset({TollPolicy.GREEN_CHANNEL})
-    assert ask(model, "t:st0", "t:st1", cls=12)["amount_fen"] > 0
-    assert ask(model, "t:st0", "t:st1", cls=12, declared=declared)["amount_fen"] == 0
-    car = ask(model, "t:st0", "t:st1", cls=1, declared=declared)
+    assert ask(served, "t:st0", "t:st1", cls=12)["amount_fen"] > 0
+    assert ask(served, "t:st0", "t:st1", cls=12, declared=declared)["amount_fen"] == 0
+    car = ask(served, "t:st0", "t:st1", cls=1, declared=declared)
     assert car["amount_fen"] > 0 and car["not_applied"][0]["detail"].startswith("仅适用于车型 11")
-    harvest = ask(model, "t:st0", "t:st1", cls=12, declared=frozenset({TollPolicy.COMBINE_HARVESTER}))
+    harvest = ask(served, "t:st0", "t:st1", cls=12, declared=frozenset({TollPolicy.COMBINE_HARVESTER}))
     assert harvest["amount_fen"] > 0
     assert "没有生效的跨区作业联合收割机免费通行公告" in harvest["not_applied"][0]["detail"]
 
@@ -122,16 +121,16 @@ def test_the_green_channel_applies_only_when_declared_and_only_to_trucks() -> No
 def test_a_discount_notice_on_one_road_takes_its_share_off_that_road_only() -> None:
     off = notice("s1-off", policy=TollPolicy.DISCOUNT, title="S1货车通行费八五折", discount_percent=Decimal(15),
                  starts_at=datetime(2026, 1, 1, tzinfo=CST), vehicle_classes=[12], roads=["S1"], payments=["etc"])
-    model = model_of([*line([0, 10]), off])
-    assert ask(model, "t:st0", "t:st1", cls=12)["amount_fen"] == 727  # 900 × 0.85 × 0.95 = 726.75
-    assert ask(model, "t:st0", "t:st1", cls=12, payment="cash")["amount_fen"] == 900
+    served = serve([*line([0, 10]), off])
+    assert ask(served, "t:st0", "t:st1", cls=12)["amount_fen"] == 727  # 900 × 0.85 × 0.95 = 726.75
+    assert ask(served, "t:st0", "t:st1", cls=12, payment="cash")["amount_fen"] == 900
 
 
 # --------------------------------------------------------------------------- properties on the bundle
 @SOME
 @given(pair=pairs, cls=st.sampled_from(sorted(CLASSES)), payment=st.sampled_from(["etc", "cash"]))
 def test_a_quote_is_the_sum_of_its_sections(pair: tuple[str, str], cls: int, payment: str) -> None:
-    q = ask(bundle_model(), *pair, cls=cls, payment=payment)
+    q = ask(bundle(), *pair, cls=cls, payment=payment)
     assert q["subtotal_fen"] == sum(s["amount_fen"] for s in q["sections"])
     assert q["amount_fen"] == q["subtotal_fen"] + q["adjustment_fen"]
     assert abs(q["adjustment_fen"]) <= 50 * q["trips"] or payment == "etc"  # cash rounds each trip
@@ -143,8 +142,8 @@ def test_a_quote_is_the_sum_of_its_sections(pair: tuple[str, str], cls: int, pay
 @SOME
 @given(pair=pairs, cls=st.sampled_from(sorted(CLASSES)), payment=st.sampled_from(["etc", "cash"]))
 def test_a_quote_is_symmetric_where_the_rates_are(pair: tuple[str, str], cls: int, payment: str) -> None:
-    there = ask(bundle_model(), pair[0], pair[1], cls=cls, payment=payment)
-    back = ask(bundle_model(), pair[1], pair[0], cls=cls, payment=payment)
+    there = ask(bundle(), pair[0], pair[1], cls=cls, payment=payment)
+    back = ask(bundle(), pair[1], pair[0], cls=cls, payment=payment)
     assert there["amount_fen"] == back["amount_fen"]
     assert there["distance_km"] == pytest.approx(back["distance_km"], abs=0.002)
 
@@ -154,9 +153,9 @@ def test_a_quote_is_symmetric_where_the_rates_are(pair: tuple[str, str], cls: in
 def test_higher_classes_never_pay_less_on_the_same_path(pair: tuple[str, str], family: list[int],
                                                         payment: str) -> None:
     # Classes may be routed differently (a slower vehicle takes a shorter free road), so one path is priced for all.
-    book = toll_book(bundle_model())
+    book = bundle().books.current()
     entry, exit_ = (book.network.by_id[s] for s in pair)
-    path = routes_of(bundle_model()).between(entry, exit_, vehicle_class(family[0]))
+    path = routes_of(bundle()).between(entry, exit_, vehicle_class(family[0]))
     assume(path is not None and path.trips)
     assert path is not None
     trips = [Trip(vehicle_class(c), None, payment, NOW, frozenset()) for c in family]
@@ -167,14 +166,14 @@ def test_higher_classes_never_pay_less_on_the_same_path(pair: tuple[str, str], f
 @SOME
 @given(pair=pairs, cls=st.sampled_from(sorted(CLASSES)))
 def test_etc_is_never_dearer_than_cash(pair: tuple[str, str], cls: int) -> None:
-    q = ask(bundle_model(), *pair, cls=cls)
-    assert q["amount_fen"] <= ask(bundle_model(), *pair, cls=cls, payment="cash")["amount_fen"]
+    q = ask(bundle(), *pair, cls=cls)
+    assert q["amount_fen"] <= ask(bundle(), *pair, cls=cls, payment="cash")["amount_fen"]
     assert q["amounts_fen"]["etc"] <= q["amounts_fen"]["cash"]
 
 
 # --------------------------------------------------------------------------- places and paths on the bundle
 def test_cities_resolve_to_their_stations_and_the_cheapest_pair_is_used() -> None:
-    q = ask(bundle_model(), "郑州", "南阳", cls=13)
+    q = ask(bundle(), "郑州", "南阳", cls=13)
     assert q["from"]["place"] == {"kind": "city", "id": "410100", "name": "郑州市"}
     assert q["from"]["stations_priced"] > 1 and q["to"]["stations_priced"] > 1
     pairs_priced = q["priced_pairs"]
@@ -184,7 +183,7 @@ def test_cities_resolve_to_their_stations_and_the_cheapest_pair_is_used() -> Non
 
 
 def test_a_named_station_is_used_as_given_and_the_path_follows_g30() -> None:
-    q = ask(bundle_model(), "郑州收费站", "洛阳收费站", geometry=True)
+    q = ask(bundle(), "郑州收费站", "洛阳收费站", geometry=True)
     assert (q["from"]["station"]["name"], q["to"]["station"]["name"]) == ("郑州收费站", "洛阳收费站")
     assert {s["road"] for s in q["sections"]} >= {"G30"}
     coords = q["geometry"]["coordinates"]
@@ -193,15 +192,15 @@ def test_a_named_station_is_used_as_given_and_the_path_follows_g30() -> None:
 
 
 def test_bridges_are_charged_at_their_own_rates() -> None:
-    q = ask(bundle_model(), "原阳收费站", "郑州收费站")
+    q = ask(bundle(), "原阳收费站", "郑州收费站")
     bridge = next(s for s in q["sections"] if s["special"] == "bridge")
     plain = next(s for s in q["sections"] if s["special"] is None)
     assert "黄河" in bridge["name"] and bridge["fen_per_km"] > plain["fen_per_km"]
 
 
 def test_coordinates_use_the_nearest_stations() -> None:
-    station = toll_book(bundle_model()).network.by_id["geodata:toll-G4-xuchang"]
-    q = ask(bundle_model(), f"{station.lon + 0.01},{station.lat}", "郑州收费站")
+    station = bundle().books.current().network.by_id["geodata:toll-G4-xuchang"]
+    q = ask(bundle(), f"{station.lon + 0.01},{station.lat}", "郑州收费站")
     assert q["from"]["place"]["kind"] == "coordinates" and q["from"]["station"]["name"] == "许昌收费站"
 
 
@@ -214,27 +213,28 @@ def test_coordinates_use_the_nearest_stations() -> None:
 ])
 def test_unanswerable_quotes_say_why(origin: str, destination: str, words: str) -> None:
     with pytest.raises(Unquotable, match=words):
-        ask(bundle_model(), origin, destination)
+        ask(bundle(), origin, destination)
 
 
 def test_seats_that_contradict_the_class_are_refused() -> None:
     with pytest.raises(Exception, match="does not fit 一类客车"):
-        ask(bundle_model(), "郑州收费站", "洛阳收费站", seats=12)
+        ask(bundle(), "郑州收费站", "洛阳收费站", seats=12)
     with pytest.raises(Exception, match="seats applies to passenger classes"):
-        ask(bundle_model(), "郑州收费站", "洛阳收费站", cls=12, seats=2)
+        ask(bundle(), "郑州收费站", "洛阳收费站", cls=12, seats=2)
 
 
 # --------------------------------------------------------------------------- caching
 def test_cached_quotes_follow_rate_notice_and_network_changes() -> None:
     records = line([0, 10, 20])
-    model = model_of(records)
-    first = ask(model, "t:st0", "t:st2", payment="cash")
-    assert ask(model, "t:st0", "t:st2", payment="cash") is first  # served from the cache
-    model.apply([rate("ts1", 1, 60, version=2)])
-    assert ask(model, "t:st0", "t:st2", payment="cash")["amount_fen"] == 1100  # 450 + 600 → 10.50 元 → 11 元
-    model.apply([notice("free", policy=TollPolicy.EXEMPTION, title="测试免费", starts_at=NOW - timedelta(days=1))])
-    assert ask(model, "t:st0", "t:st2", payment="cash")["amount_fen"] == 0
-    section = model.view(Kind.ROAD_SECTION).records["t:s1"]
-    model.apply([section.model_copy(update={"version": 2, "end_stake_m": 30_000.0})])
-    longer = ask(model, "t:st0", "t:st2", at=NOW - timedelta(days=2), payment="cash")
+    served = serve(records)
+    first = ask(served, "t:st0", "t:st2", payment="cash")
+    assert ask(served, "t:st0", "t:st2", payment="cash") is first  # served from the cache
+    served.model.apply([rate("ts1", 1, 60, version=2)])
+    assert ask(served, "t:st0", "t:st2", payment="cash")["amount_fen"] == 1100  # 450 + 600 → 10.50 元 → 11 元
+    served.model.apply([notice("free", policy=TollPolicy.EXEMPTION, title="测试免费",
+                               starts_at=NOW - timedelta(days=1))])
+    assert ask(served, "t:st0", "t:st2", payment="cash")["amount_fen"] == 0
+    section = served.model.view(Kind.ROAD_SECTION).records["t:s1"]
+    served.model.apply([section.model_copy(update={"version": 2, "end_stake_m": 30_000.0})])
+    longer = ask(served, "t:st0", "t:st2", at=NOW - timedelta(days=2), payment="cash")
     assert longer["distance_km"] == 30.0

@@ -1,7 +1,8 @@
 """Place resolution: turn what a traveller types (郑州, 许昌东站, G4, 410100, 113.85,34.03) into places.
 
-A pure function of the read model. Lookup tables are built lazily per ``ReadModel`` and rebuilt only
-when a source view's ``generation`` moves, so a request costs one scan of a few hundred names.
+Answers depend on the read model alone. A ``PlaceResolver`` (one per read model, made by the app)
+keeps its lookup tables, built lazily and rebuilt only when a source view's ``generation`` moves, so
+a request costs one scan of a few hundred names.
 Ambiguous queries answer several ranked candidates; the caller chooses, nothing is guessed silently.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -76,7 +76,7 @@ _ROAD_CODE = re.compile(r"^[GSXYZ]\d{1,4}$")
 _ADMIN_CODE = re.compile(r"^\d{6}$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """One answer to a place query, positioned in WGS84."""
 
@@ -90,7 +90,7 @@ class Candidate:
     admin_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Entry:
     """A searchable place: its names as typed (``names``) and without generic suffix (``stem``)."""
 
@@ -106,8 +106,8 @@ class _Entry:
 
     def candidate(self, score: float) -> Candidate:
         """The entry as an answer scored ``score``."""
-        return Candidate(self.kind, self.id, self.name, self.lon, self.lat, round(score, 3),
-                         self.admin_code, self.admin_name)
+        return Candidate(kind=self.kind, id=self.id, name=self.name, lon=self.lon, lat=self.lat,
+                         score=round(score, 3), admin_code=self.admin_code, admin_name=self.admin_name)
 
 
 @dataclass(slots=True)
@@ -148,7 +148,6 @@ class _Tables:
 
 # The views places are resolved from: an answer changes only when one of them does.
 PLACE_KINDS = (Kind.ADMIN_AREA, Kind.POI, Kind.ROAD_SECTION)
-_TABLES: weakref.WeakKeyDictionary[ReadModel, _Tables] = weakref.WeakKeyDictionary()
 
 
 def normalize(text: str) -> str:
@@ -188,8 +187,9 @@ def _build_admin(model: ReadModel) -> tuple[_Admin, list[_Entry]]:
         own = (area.code, area.name)
         code, name = admin.prefecture_of_code(area.code) if area.level is AdminLevel.COUNTY else own
         names = tuple(normalize(n) for n in dict.fromkeys((area.name, area.short_name)))
-        entries.append(_Entry(_ADMIN_KINDS[area.level], area.code, area.name, names,
-                              strip_suffix(normalize(area.name))[0], lon, lat, code, name))
+        entries.append(_Entry(kind=_ADMIN_KINDS[area.level], id=area.code, name=area.name, names=names,
+                              stem=strip_suffix(normalize(area.name))[0], lon=lon, lat=lat, admin_code=code,
+                              admin_name=name))
     return admin, entries
 
 
@@ -205,8 +205,8 @@ def _build_pois(model: ReadModel, admin: _Admin) -> list[_Entry]:
         else:
             code, name = admin.prefecture_at(lon, lat)
         key = normalize(poi.name)
-        entries.append(_Entry(PlaceKind(poi.poi_kind.value), poi.id, poi.name, (key,), strip_suffix(key)[0],
-                              lon, lat, code, name))
+        entries.append(_Entry(kind=PlaceKind(poi.poi_kind.value), id=poi.id, name=poi.name, names=(key,),
+                              stem=strip_suffix(key)[0], lon=lon, lat=lat, admin_code=code, admin_name=name))
     return entries
 
 
@@ -226,29 +226,9 @@ def _build_roads(model: ReadModel) -> list[_Entry]:
         point = middle.geometry.shape.interpolate(0.5, normalized=True)
         name = middle.road_name
         key = normalize(name)
-        entries.append(_Entry(PlaceKind.ROAD, road, name, (road, key), strip_suffix(key)[0],
-                              point.x, point.y, None, None))
+        entries.append(_Entry(kind=PlaceKind.ROAD, id=road, name=name, names=(road, key), stem=strip_suffix(key)[0],
+                              lon=point.x, lat=point.y, admin_code=None, admin_name=None))
     return entries
-
-
-def _tables(model: ReadModel) -> _Tables:
-    """The model's lookup tables, rebuilding only those whose source views changed."""
-    tables = _TABLES.get(model)
-    if tables is None:
-        tables = _TABLES[model] = _Tables()
-    admin_gen = (model.view(Kind.ADMIN_AREA).generation,)
-    poi_gen = (model.view(Kind.POI).generation, *admin_gen)
-    road_gen = (model.view(Kind.ROAD_SECTION).generation,)
-    if tables.generations.get("admin") != admin_gen:
-        tables.admin, tables.admin_entries = _build_admin(model)
-        tables.generations["admin"] = admin_gen
-    if tables.generations.get("poi") != poi_gen:
-        tables.poi_entries = _build_pois(model, tables.admin)
-        tables.generations["poi"] = poi_gen
-    if tables.generations.get("road") != road_gen:
-        tables.road_entries = _build_roads(model)
-        tables.generations["road"] = road_gen
-    return tables
 
 
 def _coordinates(match: re.Match[str], crs: Crs, admin: _Admin) -> Candidate:
@@ -264,7 +244,8 @@ def _coordinates(match: re.Match[str], crs: Crs, admin: _Admin) -> Candidate:
         raise InvalidParameter(f"parameter 'q': {err}", param="q") from None
     code, name = admin.prefecture_at(lon, lat)
     ident = f"{lon:.6f},{lat:.6f}"
-    return Candidate(PlaceKind.COORDINATES, ident, ident, lon, lat, EXACT, code, name)
+    return Candidate(kind=PlaceKind.COORDINATES, id=ident, name=ident, lon=lon, lat=lat, score=EXACT, admin_code=code,
+                     admin_name=name)
 
 
 def _score(entry: _Entry, query: str, stem: str, hints: frozenset[PlaceKind]) -> float | None:
@@ -292,31 +273,49 @@ def _matches(entries: Iterable[_Entry], query: str) -> list[Candidate]:
     return out
 
 
-def resolve(
-    model: ReadModel,
-    q: str,
-    *,
-    limit: int = 10,
-    kinds: Collection[PlaceKind] | None = None,
-    crs: Crs = Crs.WGS84,
-) -> list[Candidate]:
-    """Ranked candidates for ``q``: best score, then kind priority, then name; at most ``limit``.
+class PlaceResolver:
+    """Resolves queries against one read model, keeping lookup tables that follow its views' generations."""
 
-    ``crs`` is the system a ``lon,lat`` query is given in; candidates are always WGS84.
-    """
-    query = normalize(q)
-    if not query:
-        return []
-    tables = _tables(model)
-    if coords := _COORDS.match(query):
-        found = [_coordinates(coords, crs, tables.admin)]
-    elif _ADMIN_CODE.match(query):
-        found = [e.candidate(EXACT) for e in tables.admin_entries if e.id == query]
-    elif _ROAD_CODE.match(query):
-        found = [e.candidate(EXACT) for e in tables.road_entries if e.id == query]
-    else:
-        found = _matches((*tables.admin_entries, *tables.road_entries, *tables.poi_entries), query)
-    if kinds:
-        found = [c for c in found if c.kind in kinds]
-    found.sort(key=lambda c: (-c.score, PRIORITY[c.kind], c.name, c.id))
-    return found[:limit]
+    def __init__(self, model: ReadModel) -> None:
+        self.model = model
+        self._tables = _Tables()
+
+    def resolve(self, q: str, *, limit: int = 10, kinds: Collection[PlaceKind] | None = None,
+                crs: Crs = Crs.WGS84) -> list[Candidate]:
+        """Ranked candidates for ``q``: best score, then kind priority, then name; at most ``limit``.
+
+        ``crs`` is the system a ``lon,lat`` query is given in; candidates are always WGS84.
+        """
+        query = normalize(q)
+        if not query:
+            return []
+        tables = self._current()
+        if coords := _COORDS.match(query):
+            found = [_coordinates(coords, crs, tables.admin)]
+        elif _ADMIN_CODE.match(query):
+            found = [e.candidate(EXACT) for e in tables.admin_entries if e.id == query]
+        elif _ROAD_CODE.match(query):
+            found = [e.candidate(EXACT) for e in tables.road_entries if e.id == query]
+        else:
+            found = _matches((*tables.admin_entries, *tables.road_entries, *tables.poi_entries), query)
+        if kinds:
+            found = [c for c in found if c.kind in kinds]
+        found.sort(key=lambda c: (-c.score, PRIORITY[c.kind], c.name, c.id))
+        return found[:limit]
+
+    def _current(self) -> _Tables:
+        """The lookup tables, rebuilding only those whose source views changed."""
+        model, tables = self.model, self._tables
+        admin_gen = (model.view(Kind.ADMIN_AREA).generation,)
+        poi_gen = (model.view(Kind.POI).generation, *admin_gen)
+        road_gen = (model.view(Kind.ROAD_SECTION).generation,)
+        if tables.generations.get("admin") != admin_gen:
+            tables.admin, tables.admin_entries = _build_admin(model)
+            tables.generations["admin"] = admin_gen
+        if tables.generations.get("poi") != poi_gen:
+            tables.poi_entries = _build_pois(model, tables.admin)
+            tables.generations["poi"] = poi_gen
+        if tables.generations.get("road") != road_gen:
+            tables.road_entries = _build_roads(model)
+            tables.generations["road"] = road_gen
+        return tables

@@ -65,7 +65,7 @@ class Sections:
             raise ValueError("forbidden_classes names a section that does not exist")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Graph:
     """Directed edges sorted by tail (CSR), both directions for two-way sections, and the turn bans.
 
@@ -119,7 +119,8 @@ def build_graph(sections: Sections) -> Graph:
     tail, head, sec, fwd = tail[order], head[order], sec[order], fwd[order]
     first_out = _first_index(tail, n)
     has_ban, ban_first, ban_to = _index_bans(sections.banned_turns, n, first_out, head, sec)
-    return Graph(first_out, tail.astype(np.int32), head.astype(np.int32), sec, fwd, has_ban, ban_first, ban_to)
+    return Graph(first_out=first_out, tail=tail.astype(np.int32), head=head.astype(np.int32), section=sec, forward=fwd,
+                 has_ban=has_ban, ban_first=ban_first, ban_to=ban_to)
 
 
 def _index_bans(bans: Sequence[tuple[int, int, int]], n: int, first_out: np.ndarray, head: np.ndarray,

@@ -31,7 +31,7 @@ class Metric(StrEnum):
         return {Metric.SHORTEST: SHORTEST, Metric.FASTEST: FASTEST, Metric.CHEAPEST: CHEAPEST}[self]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VehicleProfile:
     """A vehicle: its JT/T 489 class code, top speed, and the dimensions section limits are checked against.
 

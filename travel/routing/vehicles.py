@@ -16,7 +16,10 @@ def profile_for(cls: VehicleClass, height_m: float | None = None, total_mass_t: 
                 axle_load_t: float | None = None) -> VehicleProfile:
     """Speeds and (unless given) legal maximum dimensions of a class, for speeds and restrictions."""
     if cls.kind is VehicleKind.PASSENGER:
-        return VehicleProfile(cls.code, TOP_SPEED[cls.code], height_m, total_mass_t, axle_load_t)
+        return VehicleProfile(vehicle_class=cls.code, max_speed_kmh=TOP_SPEED[cls.code], height_m=height_m,
+                              total_mass_t=total_mass_t, axle_load_t=axle_load_t)
     speed = TOP_SPEED.get(cls.code, TRUCK_SPEED if cls.kind is VehicleKind.TRUCK else SPECIAL_SPEED)
-    return VehicleProfile(cls.code, speed, height_m if height_m is not None else TRUCK_HEIGHT_M,
-                          total_mass_t if total_mass_t is not None else GROSS_MASS_T[cls.rank], axle_load_t)
+    return VehicleProfile(vehicle_class=cls.code, max_speed_kmh=speed,
+                          height_m=height_m if height_m is not None else TRUCK_HEIGHT_M,
+                          total_mass_t=total_mass_t if total_mass_t is not None else GROSS_MASS_T[cls.rank],
+                          axle_load_t=axle_load_t)

@@ -20,7 +20,7 @@ from travel.core.crs import Crs, from_wgs84
 from travel.core.errors import TravelError, Unanswerable
 from travel.core.records import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.core.vehicle_classes import VehicleClass, VehicleKind
-from travel.read.places import Candidate, PlaceKind, normalize, resolve
+from travel.read.places import Candidate, PlaceKind, normalize
 from travel.tolls.book import TollBook
 from travel.tolls.money import half_up, to_whole_yuan, yuan
 from travel.tolls.network import DrivenPath, PathChooser, Station, TollPath
@@ -38,7 +38,7 @@ class Unquotable(Unanswerable):
     title = "Unquotable"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteRequest:
     """A validated quote request."""
 
@@ -106,10 +106,10 @@ def _resolve_side(book: TollBook, query: str, crs: Crs, param: str) -> Side:
     network = book.network
     station = network.by_id.get(query)
     if station is not None:
-        place = Candidate(PlaceKind.TOLL_STATION, station.id, station.name, station.lon, station.lat, 1.0,
-                          station.admin_code)
+        place = Candidate(kind=PlaceKind.TOLL_STATION, id=station.id, name=station.name, lon=station.lon,
+                          lat=station.lat, score=1.0, admin_code=station.admin_code)
         return Side(query, place, (station,))
-    found = resolve(book.model, query, limit=1, crs=crs)
+    found = book.places.resolve(query, limit=1, crs=crs)
     if not found:
         raise Unquotable(f"{param}: no place matches {query!r}; try a toll station, city, county or lon,lat",
                          param=param)
