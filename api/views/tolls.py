@@ -138,7 +138,7 @@ def _json(body: bytes, max_age: int) -> web.Response:
 async def classify_vehicle(request: web.Request) -> web.Response:
     """GET /v1/tolls/classify — the JT/T 489-2019 class of a vehicle, and the rule that decided it."""
     q = parse_query(request, ClassifyQuery)
-    found = classify(Vehicle(q.kind, q.seats, q.axles, q.length_m, q.total_mass_kg))
+    found = classify(Vehicle(q.kind, seats=q.seats, axles=q.axles, length_m=q.length_m, total_mass_kg=q.total_mass_kg))
     cls = found.vehicle_class
     out = ClassOut(code=cls.code, name=cls.name, kind=cls.kind.value)
     body = ClassifyResponse(standard=STANDARD, vehicle_class=out, criterion=cls.criterion, rule=found.rule,

@@ -158,7 +158,8 @@ def test_higher_classes_never_pay_less_on_the_same_path(pair: tuple[str, str], f
     path = routes_of(bundle()).between(entry, exit_, vehicle_class(family[0]))
     assume(path is not None and path.trips)
     assert path is not None
-    trips = [Trip(vehicle_class(c), None, payment, NOW, frozenset()) for c in family]
+    trips = [Trip(vehicle_class=vehicle_class(c), seats=None, payment=payment, at=NOW, declared=frozenset())
+             for c in family]
     amounts = [trips_toll(book, charged(book, path.trips, trip), trip)["amount_fen"] for trip in trips]
     assert amounts == sorted(amounts)
 

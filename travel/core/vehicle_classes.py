@@ -8,7 +8,7 @@ decided, in Chinese, because it is shown to the traveller who asked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from enum import StrEnum
 
 from travel.core.errors import InvalidParameter
@@ -88,6 +88,7 @@ class Vehicle:
     """What a driver knows from the registration certificate (行驶证); unknown values are None."""
 
     kind: VehicleKind
+    _: KW_ONLY
     seats: int | None = None
     axles: int | None = None
     length_m: float | None = None

@@ -224,7 +224,8 @@ def _toll(journey: Journey, book: TollBook, pieces: list[Piece], metres: list[fl
     """What the route pays, each stretch on toll roads a trip of its own, priced as a quote prices it."""
     request = journey.request
     paths = toll_trips(journey.network, [p.section for p in pieces], metres)
-    trip = Trip(request.vehicle_class, request.seats, request.payment, arrive, request.declared)
+    trip = Trip(vehicle_class=request.vehicle_class, seats=request.seats, payment=request.payment, at=arrive,
+                declared=request.declared)
     try:
         return trips_toll(book, charged(book, paths, trip), trip)
     except NotPriced as err:

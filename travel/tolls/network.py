@@ -22,7 +22,7 @@ from travel.core.vehicle_classes import VehicleClass
 STATION_SNAP_M = 2000.0  # a station further than this from every expressway node is not on the network
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Station:
     """A toll station placed on a node of the charged network (``node_id``: the node's name)."""
 
@@ -95,8 +95,9 @@ class ChargedNetwork:
             distances = haversine_many(x, y, self.lon, self.lat)
             node = int(np.argmin(distances))
             if distances[node] <= STATION_SNAP_M:
-                stations.append(Station(poi.id, poi.name, poi.road, x, y, poi.admin_code, self.node_ids[node],
-                                        poi.open_status is OpenStatus.CLOSED))
+                stations.append(Station(id=poi.id, name=poi.name, road=poi.road, lon=x, lat=y,
+                                        admin_code=poi.admin_code, node_id=self.node_ids[node],
+                                        closed=poi.open_status is OpenStatus.CLOSED))
         return stations
 
     def nearest_stations(self, lon: float, lat: float, within_m: float, limit: int) -> list[tuple[Station, float]]:

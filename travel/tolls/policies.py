@@ -17,7 +17,7 @@ from travel.core.records import Payment, TollNotice, TollPolicy
 from travel.core.vehicle_classes import VehicleClass, VehicleKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Trip:
     """What the policies look at."""
 

@@ -302,7 +302,8 @@ def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> dict[str
         raise Unquotable(f"from and to are the same place ({origin.place.name}); name two different places",
                          param="to")
     best, options = _best_pair(book, paths, origin, destination, request)
-    trip = Trip(request.vehicle_class, request.seats, request.payment, request.at, request.declared)
+    trip = Trip(vehicle_class=request.vehicle_class, seats=request.seats, payment=request.payment, at=request.at,
+                declared=request.declared)
     toll = trips_toll(book, best.trips, trip)
     toll["assumptions"] = [*toll["assumptions"], *_closed_notes(best), *_route_notes(best.path)]
     body: dict[str, Any] = {

@@ -25,7 +25,7 @@ class NotPriced(Unanswerable):
     title = "Not priced"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SectionCharge:
     """One toll section of a path: kilometres driven in it, its rate, and the undiscounted charge."""
 
@@ -115,6 +115,6 @@ class Tariff:
             charged = round(section.length_m * min(1.0, metres / whole))
             rate = self.rate_at(section_id, vehicle_class, at, period)
             # metres × fen/km ÷ 1000, rounded half up to the fen, in integers (exact)
-            charges.append(SectionCharge(section, charged, rate.fen_per_km, rate.id,
-                                         (charged * rate.fen_per_km + 500) // 1000))
+            charges.append(SectionCharge(section=section, metres=charged, fen_per_km=rate.fen_per_km, rate_id=rate.id,
+                                         base_fen=(charged * rate.fen_per_km + 500) // 1000))
         return charges
