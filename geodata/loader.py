@@ -241,7 +241,8 @@ def _feature_head(
     if source_id in seen:
         raise InvalidRecord(f"{where}: duplicate id (first used by feature {seen[source_id]})", param="id")
     seen[source_id] = n
-    return Raw(_feature_fields, kind, source, where, source_id, feat, defaults)
+    return Raw(fields_of=_feature_fields, kind=kind, source=source, where=where, source_id=source_id, payload=feat,
+               defaults=defaults)
 
 
 def _feature_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
@@ -455,7 +456,8 @@ def _csv_head(
     if source_id in seen:
         raise InvalidRecord(f"{where}: duplicate id (first used on line {seen[source_id]})", param="id")
     seen[source_id] = line
-    return Raw(_row_fields, kind, source, where, source_id, row, defaults)
+    return Raw(fields_of=_row_fields, kind=kind, source=source, where=where, source_id=source_id, payload=row,
+               defaults=defaults)
 
 
 def _row_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
@@ -467,7 +469,7 @@ def _row_fields(raw: Raw) -> tuple[dict[str, Any], Any]:
 
 
 # --------------------------------------------------------------------------- auxiliary: nodes
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GraphNode:
     """A road-graph node from nodes.geojson (junction, toll station, town …), for routing by name."""
 
@@ -491,9 +493,9 @@ def read_nodes(path: Path | str | None = None) -> list[GraphNode]:
         try:
             props = feat["properties"]
             lon, lat = feat["geometry"]["coordinates"][:2]
-            nodes.append(GraphNode(str(feat["id"]), props["name"], props["node_type"], float(lon), float(lat),
-                                   list(props.get("roads", [])), dict(props.get("stakes", {})),
-                                   props.get("admin_code")))
+            nodes.append(GraphNode(id=str(feat["id"]), name=props["name"], node_type=props["node_type"],
+                                   lon=float(lon), lat=float(lat), roads=list(props.get("roads", [])),
+                                   stakes=dict(props.get("stakes", {})), admin_code=props.get("admin_code")))
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidRecord(f"{path.name}: feature {n}: malformed node: {err!r}", param="properties") from err
     return nodes

@@ -60,7 +60,7 @@ class Side(StrEnum):
     RIGHT = "right"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Located:
     """Where a point lies on a road: its stake, and how far from the line it is."""
 
@@ -85,7 +85,7 @@ def metric_crs(lons: Iterable[float]) -> CRS:
     return CRS.from_proj4(f"+proj=tmerc +lat_0=0 +lon_0={lon_0:.6f} +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Calibration:
     """One section's two calibration points: stakes s0→s1 at measures m0→m1 along part ``part``."""
 
@@ -154,7 +154,8 @@ class RoadLine:
                 chains.append([xy])
                 measure = 0.0
             length = float(LineString(xy).length)
-            self._calibration.append(_Calibration(len(chains) - 1, measure, measure + length, s0, s1, one_way))
+            self._calibration.append(_Calibration(part=len(chains) - 1, m0=measure, m1=measure + length,
+                                                  s0=s0, s1=s1, direction=one_way))
             measure += length
         self.parts = [LineString(np.concatenate(chain)) for chain in chains]
 
@@ -207,8 +208,8 @@ class RoadLine:
         nearest = line.interpolate(measure)
         nlon, nlat = self._to_lonlat.transform(nearest.x, nearest.y)
         offset = float(_GEOD.inv(lon, lat, nlon, nlat)[2])
-        return Located(self.road, self.road_name, cal.stake(measure), offset, self._side(line, measure, point),
-                       cal.direction, float(nlon), float(nlat))
+        return Located(road=self.road, road_name=self.road_name, stake_m=cal.stake(measure), offset_m=offset,
+                       side=self._side(line, measure, point), direction=cal.direction, lon=float(nlon), lat=float(nlat))
 
     @staticmethod
     def _side(line: LineString, measure: float, point: Point) -> Side | None:

@@ -114,7 +114,7 @@ class OsmStats:
     concurrent: dict[str, set[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Way:
     """A kept way: its road codes, located nodes in travel direction and the tags the model needs."""
 
@@ -228,8 +228,8 @@ def _survey(path: Path, restrictions: list[_Restriction], stats: OsmStats) -> _S
             if node in seen:
                 shared.set(node)
             seen.set(node)
-        ends[way.id] = _Ends(way.road, way.nodes[0], way.nodes[-1], (way.coords[0], way.coords[-1]),
-                             _length(way.coords))
+        ends[way.id] = _Ends(road=way.road, first=way.nodes[0], last=way.nodes[-1],
+                             lonlat=(way.coords[0], way.coords[-1]), length=_length(way.coords))
         if way.id in members:
             kept_members.add(way.id)
         if not vias.isdisjoint(way.nodes):
@@ -292,7 +292,8 @@ def _parse_way(obj: Any) -> tuple[_Way | None, str | None]:
         nodes.reverse()
         coords.reverse()
     wanted = {t.k: t.v for t in tags if t.k in _WANTED_TAGS}
-    return _Way(obj.id, obj.version, obj.timestamp, codes[0], tuple(codes[1:]), wanted, nodes, coords), None
+    return _Way(id=obj.id, version=obj.version, timestamp=obj.timestamp, road=codes[0], others=tuple(codes[1:]),
+                tags=wanted, nodes=nodes, coords=coords), None
 
 
 def _road_codes(ref: str) -> list[str]:
