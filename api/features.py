@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
+from travel.core.answers import EXACT
 from travel.core.records import Kind, Record
-from travel.tolls.answer import EXACT
 
 
 @with_config(EXACT)

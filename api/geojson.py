@@ -23,7 +23,7 @@ _DISTANCE = b',"distance_m":%.1f}}'  # a proximity query's last property, closin
 
 def extra_properties(record: Record) -> Derived:
     """Derived, human-facing properties: kind, activity, stakes as K650+200."""
-    extra = Derived(kind=record.kind, active=record.active)
+    extra: Derived = {"kind": record.kind, "active": record.active}
     stake_range = format_stake_range(getattr(record, "start_stake_m", None), getattr(record, "end_stake_m", None))
     if stake_range is not None:
         extra["stake_range"] = stake_range

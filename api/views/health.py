@@ -12,8 +12,8 @@ from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from api.keys import BUS, METRICS, READ_MODEL, STORE
+from travel.core.answers import EXACT
 from travel.core.errors import ServiceUnavailable
-from travel.tolls.answer import EXACT
 
 CHECK_TIMEOUT_S = 2.0
 

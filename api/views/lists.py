@@ -105,7 +105,7 @@ async def list_features(
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
     selection = select(view, bbox=q.bbox, near=near, keep=predicate, order=order, limit=q.limit)
-    meta = ListMeta(count=len(selection.ids), limit=q.limit)
+    meta: ListMeta = {"count": len(selection.ids), "limit": q.limit}
     if stale:
         # Data of a source that stopped answering is still served, said to be that old.
         shown = {view.records[i].source for i in selection.ids}

@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
 from api.views.lists import not_modified, not_modified_response, validators, views_etag
+from travel.core.answers import EXACT
 from travel.core.crs import Crs, from_wgs84
 from travel.read.places import PLACE_KINDS, Candidate, PlaceKind, resolve
-from travel.tolls.answer import EXACT
 
 MAX_AGE_S = 60
 

@@ -11,11 +11,11 @@ from typing_extensions import TypedDict
 
 from api.keys import FEEDS
 from feeds.base import FeedError
+from travel.core.answers import EXACT
 from travel.core.errors import InvalidParameter, InvalidRecord, NotFound
 from travel.ingest.health import SourceStatus
 from travel.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from travel.ingest.sources import secret_of
-from travel.tolls.answer import EXACT
 
 
 class SourcesResponse(BaseModel):

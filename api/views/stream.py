@@ -14,10 +14,10 @@ from api.features import feature_of
 from api.geojson import feature_parts
 from api.keys import READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
+from travel.core.answers import EXACT
 from travel.core.records import RECORD_TYPES, ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
 from travel.read.hub import Entry, Reset
 from travel.store.base import BBox, ChangeOp
-from travel.tolls.answer import EXACT
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 3000

@@ -10,13 +10,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from api.keys import READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
+from travel.core.answers import EXACT
 from travel.core.crs import Crs
 from travel.core.errors import ServiceUnavailable
 from travel.core.records import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
 from travel.core.vehicle_classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
 from travel.read.readmodel import ReadModel
 from travel.routing.planner import planner_of
-from travel.tolls.answer import EXACT, ClassOut
+from travel.tolls.answer import ClassOut
 from travel.tolls.book import toll_book
 from travel.tolls.quote import QuoteRequest, quote_json, with_at
 

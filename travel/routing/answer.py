@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
+from travel.core.answers import EXACT
 from travel.core.records import Facilities
-from travel.tolls.answer import EXACT, ClassOut, LineStringOut, PlaceRef, TollOut
+from travel.tolls.answer import ClassOut, LineStringOut, PlaceRef, TollOut
 
 
 @with_config(EXACT)

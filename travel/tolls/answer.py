@@ -1,20 +1,18 @@
 """The shape of a toll quote as the API returns it: what ``travel.tolls.quote`` builds and what OpenAPI documents.
 
-TypedDicts, so a quote is built as plain dicts (building models cost more than the whole computation)
-while pydantic still generates the documented schema from these same declarations. Every one forbids
-unknown keys, so the schema says exactly what an answer holds.
+TypedDicts (``travel.core.answers``), so a quote is built as plain dicts (building models cost more than
+the whole computation) while pydantic generates the documented schema from these same declarations.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, NotRequired
 
-from pydantic import ConfigDict, Field, with_config
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
+from travel.core.answers import EXACT
 from travel.core.records import Payment
-
-EXACT = ConfigDict(extra="forbid")  # answers hold nothing but what they declare
 
 
 @with_config(EXACT)

@@ -20,14 +20,10 @@ from travel.core.records import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.core.vehicle_classes import VehicleClass, VehicleKind
 from travel.read.places import Candidate, PlaceKind, normalize, resolve
 from travel.tolls.answer import (
-    ClassOut,
     LineStringOut,
-    PairOut,
     PlaceRef,
     PolicyOut,
     QuoteBody,
-    RulesOut,
-    SectionOut,
     SideOut,
     StationOut,
     TollOut,
@@ -230,42 +226,43 @@ def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount
     if amount.subtotal == 0:
         return []
     if payment == "etc":
-        lines = [PolicyOut(id="etc_discount", policy="etc_discount",
-                           title=f"ETC通行费优惠{rules.etc_discount_percent:g}%", document=rules.document, applied=True,
-                           detail=f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分")]
+        lines: list[PolicyOut] = [{
+            "id": "etc_discount", "policy": "etc_discount", "title": f"ETC通行费优惠{rules.etc_discount_percent:g}%",
+            "document": rules.document, "applied": True,
+            "detail": f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分"}]
         if total < amount.total:
-            lines.append(PolicyOut(id="etc_not_above_cash", policy="etc_not_above_cash", title="ETC不高于非ETC",
-                                   document=rules.document, applied=True,
-                                   detail=f"按非ETC金额 {yuan(cash.total):.2f} 元计收"))
+            lines.append({"id": "etc_not_above_cash", "policy": "etc_not_above_cash", "title": "ETC不高于非ETC",
+                          "document": rules.document, "applied": True,
+                          "detail": f"按非ETC金额 {yuan(cash.total):.2f} 元计收"})
         return lines
     if rules.cash_rounding == "yuan":
-        return [PolicyOut(id="cash_rounding", policy="cash_rounding", title="非ETC通行费四舍五入到元",
-                          document=rules.document, applied=True,
-                          detail=f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取")]
+        return [{"id": "cash_rounding", "policy": "cash_rounding", "title": "非ETC通行费四舍五入到元",
+                 "document": rules.document, "applied": True,
+                 "detail": f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取"}]
     return []
 
 
 def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> PolicyOut:
     if isinstance(notice, TollPolicy):
-        return PolicyOut(id=None, policy=notice.value, title=POLICY_ZH[notice], document=None, applied=False,
-                         detail=reason)
+        return {"id": None, "policy": notice.value, "title": POLICY_ZH[notice], "document": None, "applied": False,
+                "detail": reason}
     effect = "免收通行费" if notice.discount_percent == 100 else f"优惠{notice.discount_percent:g}%"
     roads = f"（{'、'.join(notice.roads)}）" if notice.roads else ""
-    return PolicyOut(id=notice.id, policy=notice.policy.value, title=notice.title, document=notice.document,
-                     applied=applied, detail=reason if reason else f"{effect}{roads}")
+    return {"id": notice.id, "policy": notice.policy.value, "title": notice.title, "document": notice.document,
+            "applied": applied, "detail": reason if reason else f"{effect}{roads}"}
 
 
 # --------------------------------------------------------------------------- the answer
 def _station_out(station: Station, crs: Crs) -> StationOut:
     lon, lat = from_wgs84(station.lon, station.lat, crs)
-    return StationOut(id=station.id, name=station.name, road=station.road, lon=round(lon, 7), lat=round(lat, 7),
-                      closed=station.closed)
+    return {"id": station.id, "name": station.name, "road": station.road, "lon": round(lon, 7),
+            "lat": round(lat, 7), "closed": station.closed}
 
 
 def _side_out(side: Side, station: Station, crs: Crs) -> SideOut:
-    place = PlaceRef(kind=side.place.kind.value, id=side.place.id, name=side.place.name)
-    return SideOut(query=side.query, place=place, station=_station_out(station, crs),
-                   stations_priced=len(side.stations))
+    place: PlaceRef = {"kind": side.place.kind.value, "id": side.place.id, "name": side.place.name}
+    return {"query": side.query, "place": place, "station": _station_out(station, crs),
+            "stations_priced": len(side.stations)}
 
 
 def _geometry(book: TollBook, path: DrivenPath, crs: Crs) -> LineStringOut:
@@ -320,15 +317,15 @@ def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> QuoteBod
     body: QuoteBody = {
         "from": _side_out(origin, best.entry, request.crs),
         "to": _side_out(destination, best.exit, request.crs),
-        "vehicle_class": ClassOut(code=request.vehicle_class.code, name=request.vehicle_class.name,
-                                  kind=request.vehicle_class.kind.value),
+        "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
+                          "kind": request.vehicle_class.kind.value},
         "seats": request.seats,
         "payment": request.payment,
         "distance_km": round(best.path.length_m / 1000, 3),
         **toll,
         "priced_pairs": [
-            PairOut({"from": p.entry.name, "to": p.exit.name, "base_fen": p.base_fen,
-                     "distance_km": round(p.path.length_m / 1000, 3)})
+            {"from": p.entry.name, "to": p.exit.name, "base_fen": p.base_fen,
+             "distance_km": round(p.path.length_m / 1000, 3)}
             for p in options[:SHOWN_PAIRS]
         ],
     }
@@ -362,9 +359,9 @@ def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) ->
         "amounts_fen": {"etc": etc_total, "cash": amounts["cash"].total},
         "charged_km": sum(c.metres for c in charges) / 1000,
         "sections": [
-            SectionOut(id=c.section.id, name=c.section.name, road=c.section.road, special=c.section.special,
-                       km=c.km, fen_per_km=c.fen_per_km, rate_yuan_per_km=c.fen_per_km / 100,
-                       rate_id=c.rate_id, base_fen=c.base_fen, amount_fen=fen)
+            {"id": c.section.id, "name": c.section.name, "road": c.section.road, "special": c.section.special,
+             "km": c.km, "fen_per_km": c.fen_per_km, "rate_yuan_per_km": c.fen_per_km / 100,
+             "rate_id": c.rate_id, "base_fen": c.base_fen, "amount_fen": fen}
             for c, fen in zip(charges, amount.sections, strict=True)
         ],
         "policies": [*(_notice_line(n, True, None) for n in judgement.applied),
@@ -372,7 +369,7 @@ def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) ->
         "not_applied": [_notice_line(n, False, why) for n, why in judgement.declined],
         "assumptions": judgement.assumptions,
         "rule_version": rules.rule_version,
-        "rules": RulesOut(id=rules.id, title=rules.title, document=rules.document, verified=rules.verified),
+        "rules": {"id": rules.id, "title": rules.title, "document": rules.document, "verified": rules.verified},
     }
 
 
