@@ -28,7 +28,7 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status", "detail"],
 }
 PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
-DESCRIPTIONS = {200: "OK", 202: "Accepted", 304: "Not modified (If-None-Match matched the ETag)"}
+DESCRIPTIONS = {200: "OK", 202: "Accepted", 304: "Not modified (If-None-Match matched the ETag)", 503: "Unavailable"}
 Schemas = dict[Any, dict[str, Any]]
 
 
@@ -62,9 +62,10 @@ def _schemas(endpoints: tuple[Endpoint, ...]) -> tuple[Schemas, dict[str, Any]]:
 
 
 def _responses(ep: Endpoint, answers: Schemas) -> dict[str, Any]:
+    """The declared answer for each of its statuses, 304 where it revalidates, and a problem for each error."""
     responses: dict[str, Any] = {}
     for status in ep.statuses:
-        response: dict[str, Any] = {"description": DESCRIPTIONS.get(status, "Answer")}
+        response: dict[str, Any] = {"description": DESCRIPTIONS[status]}
         if ep.media == EVENT_STREAM:
             # Each event's data is JSON of the declared shape; the stream itself is text.
             response["content"] = {EVENT_STREAM: {"schema": {"type": "string"}, "x-event-data": answers[ep.answer]}}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from api.app import create_app
 from api.features import collection_of, with_history_of
@@ -106,3 +106,10 @@ async def test_stream_events_are_as_declared(client: TestClient) -> None:
     assert [name for _, name, _ in changes + reset] == ["change", "change", "reset"]
     for _, _, data in changes + reset:
         strictly(StreamEvent, json.dumps(data).encode())
+
+
+async def test_a_key_the_declaration_does_not_name_is_refused(client: TestClient) -> None:
+    body = await (await client.get("/v1/events?active=all")).json(content_type=None)
+    body["features"][0]["properties"]["surprise"] = 1
+    with pytest.raises(ValidationError, match="surprise"):
+        strictly(collection_of(RoadEvent), json.dumps(body).encode())
