@@ -67,7 +67,7 @@ def _feature(name: str, record: type[Record], properties: Any) -> Any:
         "id": str,
         "geometry": record.model_fields["geometry"].rebuild_annotation(),
         "properties": properties,
-    }, f"GeoJSON Feature of a {record.__name__} (geometry in the requested crs).")
+    }, f"GeoJSON Feature of a {record.__name__} (geometry in the requested crs; WGS84 in the stream).")
 
 
 @cache
