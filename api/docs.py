@@ -1,4 +1,4 @@
-"""OpenAPI 3.1 generated from the route table and the pydantic models, and Swagger UI to browse it."""
+"""OpenAPI 3.1 generated from the route table and the declarations of its answers, and Swagger UI to browse it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
 import travel
-from api.endpoint import Endpoint
+from api.endpoint import EVENT_STREAM, Endpoint
 
 REF = "#/components/schemas/{model}"
 PROBLEM_SCHEMA = {
@@ -26,38 +26,9 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-DERIVED_PROPERTIES = (
-    "Properties are the record's fields (minus geometry) plus `kind`, `active`, `stake_range` / `stake` "
-    "(K650+200) and, for `near` queries, `distance_m`."
-)
-
-
-def _feature_schema(model_name: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": f"GeoJSON Feature of a {model_name}. {DERIVED_PROPERTIES}",
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": "string"},
-            "geometry": {"anyOf": [{"$ref": REF.format(model="Geometry")}, {"type": "null"}]},
-            "properties": {"$ref": REF.format(model=model_name)},
-        },
-        "required": ["type", "id", "geometry", "properties"],
-    }
-
-
-def _collection_schema(model_name: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": f"GeoJSON FeatureCollection of {model_name} features",
-        "properties": {
-            "type": {"const": "FeatureCollection"},
-            "count": {"type": "integer"},
-            "limit": {"type": "integer"},
-            "features": {"type": "array", "items": {"$ref": REF.format(model=f"{model_name}Feature")}},
-        },
-        "required": ["type", "features"],
-    }
+PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+DESCRIPTIONS = {200: "OK", 202: "Accepted", 304: "Not modified (If-None-Match matched the ETag)", 503: "Unavailable"}
+Schemas = dict[Any, dict[str, Any]]
 
 
 def _parameters(ep: Endpoint, query_schemas: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,42 +50,43 @@ def _parameters(ep: Endpoint, query_schemas: dict[str, Any]) -> list[dict[str, A
     return params
 
 
+def _schemas(endpoints: tuple[Endpoint, ...]) -> tuple[Schemas, dict[str, Any]]:
+    """Each answer's schema (a reference) and every named schema, generated from the declarations."""
+    answers = list(dict.fromkeys(ep.answer for ep in endpoints if ep.answer is not None))
+    queries = list(dict.fromkeys(ep.query for ep in endpoints if ep.query is not None))
+    inputs = [(a, "serialization", TypeAdapter(a)) for a in answers]
+    inputs += [(q, "validation", TypeAdapter(q)) for q in queries]
+    refs, top = TypeAdapter.json_schemas(inputs, ref_template=REF)
+    return {a: refs[(a, "serialization")] for a in answers}, dict(top.get("$defs", {}))
+
+
+def _responses(ep: Endpoint, answers: Schemas) -> dict[str, Any]:
+    """The declared answer for each of its statuses, 304 where it revalidates, and a problem for each error."""
+    responses: dict[str, Any] = {}
+    for status in ep.statuses:
+        response: dict[str, Any] = {"description": DESCRIPTIONS[status]}
+        if ep.media == EVENT_STREAM:
+            # Each event's data is JSON of the declared shape; the stream itself is text.
+            response["content"] = {EVENT_STREAM: {"schema": {"type": "string"}, "x-event-data": answers[ep.answer]}}
+        elif ep.answer is not None and ep.media is not None:
+            response["content"] = {ep.media: {"schema": answers[ep.answer]}}
+        responses[str(status)] = response
+    if ep.revalidated:
+        responses["304"] = {"description": DESCRIPTIONS[304]}
+    for status in ep.errors:
+        responses[str(status)] = {"description": "Problem", "content": PROBLEM}
+    return responses
+
+
 def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``endpoints``."""
-    records = {m for ep in endpoints for m in (ep.collection_of, ep.feature_of) if m is not None}
-    bodies = {ep.json_of for ep in endpoints if ep.json_of is not None}
-    queries = {ep.query for ep in endpoints if ep.query is not None}
-    keyed = [(m, "serialization") for m in sorted(records, key=lambda m: m.__name__)]
-    keyed += [(b, "serialization") for b in sorted(bodies, key=lambda b: b.__name__)]
-    keyed += [(q, "validation") for q in sorted(queries, key=lambda q: q.__name__)]
-    _, top = models_json_schema(keyed, ref_template=REF)
-    schemas: dict[str, Any] = dict(top.get("$defs", {}))
-    query_schemas = {q.__name__: schemas.pop(q.__name__) for q in queries}
-    for model in records:
-        schemas[f"{model.__name__}Feature"] = _feature_schema(model.__name__)
-        schemas[f"{model.__name__}Collection"] = _collection_schema(model.__name__)
+    answers, schemas = _schemas(endpoints)
+    query_schemas = {q.__name__: schemas.pop(q.__name__) for q in {ep.query for ep in endpoints} if q is not None}
     schemas["Problem"] = PROBLEM_SCHEMA
     paths: dict[str, Any] = {}
     for ep in endpoints:
-        ok = str(ep.status)
-        responses: dict[str, Any] = {ok: {"description": "OK"}}
-        if ep.media:
-            responses[ok]["content"] = {ep.media: {"schema": {"type": "string"}}}
-        target = ep.collection_of and f"{ep.collection_of.__name__}Collection"
-        target = target or (ep.feature_of and f"{ep.feature_of.__name__}Feature")
-        if target:
-            content = {"application/geo+json": {"schema": {"$ref": REF.format(model=target)}}}
-            responses[ok] = {"description": "OK", "content": content}
-        elif ep.json_of:
-            content = {"application/json": {"schema": {"$ref": REF.format(model=ep.json_of.__name__)}}}
-            responses[ok] = {"description": "Accepted" if ep.status == 202 else "OK", "content": content}
-        if ep.collection_of:
-            responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)"}
-        for status in ep.errors:
-            problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
-            responses[str(status)] = {"description": "Problem", "content": problem}
         operation = {"summary": ep.summary, "tags": [ep.tag], "parameters": _parameters(ep, query_schemas),
-                     "responses": responses, "operationId": f"{ep.method.lower()}_{ep.handler.__name__}"}
+                     "responses": _responses(ep, answers), "operationId": f"{ep.method.lower()}_{ep.handler.__name__}"}
         if ep.request_body:
             operation["requestBody"] = {"required": True, "description": ep.request_body, "content": {
                 "*/*": {"schema": {"type": "string", "format": "binary"}}}}

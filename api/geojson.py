@@ -1,4 +1,7 @@
-"""GeoJSON (RFC 7946) output, with each record's feature serialized once and reused until it changes."""
+"""GeoJSON (RFC 7946) output, with each record's feature serialized once and reused until it changes.
+
+The features are built as bytes in the shapes ``api.features`` declares (and the OpenAPI document shows).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from api.features import Derived, ListMeta
 from travel.core.crs import Crs, convert_coordinates
 from travel.core.records import Record
 from travel.core.stakes import format_stake, format_stake_range
@@ -17,12 +21,12 @@ FeatureParts = tuple[bytes, bytes]  # (feature up to its properties object, that
 _DISTANCE = b',"distance_m":%.1f}}'  # a proximity query's last property, closing its feature
 
 
-def extra_properties(record: Record) -> dict[str, Any]:
+def extra_properties(record: Record) -> Derived:
     """Derived, human-facing properties: kind, activity, stakes as K650+200."""
-    extra: dict[str, Any] = {"kind": record.kind.value, "active": record.active}
-    start = getattr(record, "start_stake_m", None)
-    if start is not None:
-        extra["stake_range"] = format_stake_range(start, getattr(record, "end_stake_m", None))
+    extra: Derived = {"kind": record.kind, "active": record.active}
+    stake_range = format_stake_range(getattr(record, "start_stake_m", None), getattr(record, "end_stake_m", None))
+    if stake_range is not None:
+        extra["stake_range"] = stake_range
     stake = getattr(record, "stake_m", None)
     if stake is not None:
         extra["stake"] = format_stake(stake)
@@ -73,7 +77,7 @@ def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] |
     return opening + b"," + orjson.dumps(extra)[1:-1] + b"}}" if extra else opening + b"}}"
 
 
-def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dict[str, Any]) -> bytes:
+def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: ListMeta) -> bytes:
     """A FeatureCollection of the selected records; ``meta`` becomes foreign members (count, limit …).
 
     In WGS84 each feature costs one lookup by id in the view's memo of openings; the features are

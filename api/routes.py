@@ -6,7 +6,8 @@ from aiohttp import web
 
 from api.docs import docs_page, docs_static, docs_static_dir, openapi_json
 from api.edge import Edge
-from api.endpoint import Endpoint
+from api.endpoint import EVENT_STREAM, GEOJSON, Endpoint
+from api.features import collection_of, with_history_of
 from api.params import CrsQuery
 from api.views import alerts, events, health, places, pois, routes, sources, stream, tolls
 from travel.core.records import Alert, Poi, RoadEvent
@@ -14,37 +15,38 @@ from travel.routing.answer import RoutesOut
 from travel.tolls.answer import QuoteOut
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/healthz", health.healthz, "Liveness", "operations", errors=()),
-    Endpoint("GET", "/readyz", health.readyz, "Readiness: store, bus and read model", "operations", errors=(503,)),
+    Endpoint("GET", "/healthz", health.healthz, "Liveness", "operations", answer=health.Liveness, errors=()),
+    Endpoint("GET", "/readyz", health.readyz, "Readiness: store, bus and read model (503 names what is down)",
+             "operations", answer=health.Readiness, statuses=(200, 503), errors=()),
     Endpoint("GET", "/metrics", health.metrics, "Prometheus metrics", "operations", errors=()),
     Endpoint("GET", "/v1/events", events.list_events, "Road events (路况)", "events",
-             query=events.EventsQuery, collection_of=RoadEvent),
+             query=events.EventsQuery, answer=collection_of(RoadEvent), media=GEOJSON, revalidated=True),
     Endpoint("GET", "/v1/events/{id}", events.get_event, "One road event with its version history", "events",
-             query=CrsQuery, feature_of=RoadEvent, errors=(400, 404, 503)),
+             query=CrsQuery, answer=with_history_of(RoadEvent), media=GEOJSON, errors=(400, 404, 503)),
     Endpoint("GET", "/v1/alerts", alerts.list_alerts, "Weather-emergency alerts (预警)", "alerts",
-             query=alerts.AlertsQuery, collection_of=Alert),
+             query=alerts.AlertsQuery, answer=collection_of(Alert), media=GEOJSON, revalidated=True),
     Endpoint("GET", "/v1/alerts/{id}", alerts.get_alert, "One alert with its version history", "alerts",
-             query=CrsQuery, feature_of=Alert, errors=(400, 404, 503)),
+             query=CrsQuery, answer=with_history_of(Alert), media=GEOJSON, errors=(400, 404, 503)),
     Endpoint("GET", "/v1/pois", pois.list_pois, "Points of interest", "pois",
-             query=pois.PoisQuery, collection_of=Poi),
+             query=pois.PoisQuery, answer=collection_of(Poi), media=GEOJSON, revalidated=True),
     Endpoint("GET", "/v1/places", places.list_places, "Resolve a place name, code or lon,lat", "places",
-             query=places.PlacesQuery, json_of=places.PlacesResponse),
+             query=places.PlacesQuery, answer=places.PlacesResponse, revalidated=True),
     Endpoint("GET", "/v1/tolls/classify", tolls.classify_vehicle, "JT/T 489-2019 class of a vehicle, with the rule",
-             "tolls", query=tolls.ClassifyQuery, json_of=tolls.ClassifyResponse),
+             "tolls", query=tolls.ClassifyQuery, answer=tolls.ClassifyResponse),
     Endpoint("GET", "/v1/tolls/quote", tolls.quote_toll, "Toll between two places for a vehicle class", "tolls",
-             query=tolls.QuoteQuery, json_of=QuoteOut, errors=(400, 422, 503)),
+             query=tolls.QuoteQuery, answer=QuoteOut, errors=(400, 422, 503)),
     Endpoint("GET", "/v1/tolls/notices", tolls.list_notices, "Toll-free and discount notices (免收通行费公告)",
-             "tolls", query=tolls.NoticesQuery, json_of=tolls.NoticesResponse, errors=(400, 503)),
+             "tolls", query=tolls.NoticesQuery, answer=tolls.NoticesResponse, errors=(400, 503)),
     Endpoint("GET", "/v1/routes", routes.plan_routes, "Routes around live closures, with tolls and what is on them",
-             "routes", query=routes.RoutesQuery, json_of=RoutesOut, errors=(400, 422, 503)),
+             "routes", query=routes.RoutesQuery, answer=RoutesOut, errors=(400, 422, 503)),
     Endpoint("GET", "/v1/sources", sources.list_sources, "Health of every configured source", "feeds",
-             json_of=sources.SourcesResponse, errors=()),
+             answer=sources.SourcesResponse, errors=()),
     Endpoint("POST", "/v1/ingest/{source}", sources.ingest, "Push a signed feed document (202 once durable)",
-             "feeds", json_of=sources.IngestResponse, errors=(400, 401, 404, 409, 413, 422, 503), status=202,
+             "feeds", answer=sources.IngestResponse, statuses=(202,), errors=(400, 401, 404, 409, 413, 422, 503),
              request_body="one document in the source's format, signed: X-Timestamp (Unix seconds) and "
                           "X-Signature: sha256=HMAC-SHA256(secret, timestamp + '.' + body) in hex"),
     Endpoint("GET", "/v1/stream", stream.stream, "Server-Sent Events of every change", "feeds",
-             query=stream.StreamQuery, media="text/event-stream"),
+             query=stream.StreamQuery, answer=stream.StreamEvent, media=EVENT_STREAM),
 )
 
 
@@ -58,7 +60,7 @@ def setup_routes(app: web.Application, edge: Edge) -> None:
         path = ep.path.replace("{id}", "{id:.+}")
         handler = edge.wrap(ep.handler, ep.path)
         app.router.add_route(ep.method, path, handler)
-        if ep.method == "GET" and ep.media != "text/event-stream":
+        if ep.method == "GET" and ep.media != EVENT_STREAM:
             # HTTP requires HEAD wherever GET is served (RFC 9110 §9.3.2): the same headers, no body.
             app.router.add_route("HEAD", path, handler)
     static = "/docs/static/{name}"

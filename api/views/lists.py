@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
+from pydantic import TypeAdapter, ValidationError
 
+from api.endpoint import GEOJSON
+from api.features import ListMeta
 from api.geojson import feature, feature_collection
 from api.keys import FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
@@ -20,10 +23,10 @@ from travel.read.readmodel import KindView
 from travel.read.selection import ByRecord, select
 
 Q = TypeVar("Q", bound=SpatialQuery)
+RECORD_ID = TypeAdapter(Record.model_fields["id"].rebuild_annotation())  # what a record's id may be
 
 # Distinguishes this process's generations from another's (or a restarted one's) in ETags.
 BOOT_TAG = secrets.token_hex(4)
-GEOJSON = "application/geo+json"
 
 
 def list_etag(view: KindView, request: web.Request, stale: dict[str, float], moment: str = "") -> str:
@@ -102,7 +105,7 @@ async def list_features(
         return not_modified_response(etag, max_age)
     near = (*q.near, q.radius_m) if q.near else None
     selection = select(view, bbox=q.bbox, near=near, keep=predicate, order=order, limit=q.limit)
-    meta: dict[str, Any] = {"count": len(selection.ids), "limit": q.limit}
+    meta: ListMeta = {"count": len(selection.ids), "limit": q.limit}
     if stale:
         # Data of a source that stopped answering is still served, said to be that old.
         shown = {view.records[i].source for i in selection.ids}
@@ -117,12 +120,23 @@ def _no_filters(query_model: type[Q]) -> Q:
     return query_model.model_validate({})
 
 
+def _could_be_id(value: str) -> bool:
+    """Whether a record may have ``value`` as id: others are not looked up (a NUL, say, no store can even hold)."""
+    if "\x00" in value:
+        return False
+    try:
+        RECORD_ID.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 async def feature_with_history(request: web.Request, kind: Kind, label: str, max_age: int) -> web.Response:
     """One record (current version) as a Feature with every version it has had under ``history``."""
     q = parse_query(request, CrsQuery)
     record_id = request.match_info["id"]
     view = request.app[READ_MODEL].view(kind)
-    history = await request.app[STORE].history(kind, record_id)
+    history = await request.app[STORE].history(kind, record_id) if _could_be_id(record_id) else []
     if not history:
         raise NotFound(f"no {label} with id '{record_id}'")
     current = view.records.get(record_id)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.keys import PLACES, READ_MODEL
 from api.params import QueryModel, csv_of, parse_query
 from api.views.lists import not_modified, not_modified_response, validators, views_etag
+from travel.core.answers import EXACT
 from travel.core.crs import Crs, from_wgs84
 from travel.read.places import PLACE_KINDS, Candidate, PlaceKind
 
@@ -30,6 +31,8 @@ class PlacesQuery(QueryModel):
 class PlaceOut(BaseModel):
     """One candidate as the API returns it, positioned in the requested crs."""
 
+    model_config = EXACT
+
     kind: PlaceKind
     id: str = Field(description="record id, road code, admin code, or lon,lat in WGS84")
     name: str = Field(description="zh name")
@@ -42,6 +45,8 @@ class PlaceOut(BaseModel):
 
 class PlacesResponse(BaseModel):
     """Body of GET /v1/places: ranked candidates, best first; several when the query is ambiguous."""
+
+    model_config = EXACT
 
     query: str
     count: int

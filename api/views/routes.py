@@ -28,9 +28,9 @@ def _places(value: Any) -> Any:
 class RoutesQuery(QueryModel):
     """Parameters of GET /v1/routes."""
 
-    origin: str = Field(alias="from", min_length=1, max_length=60,
+    origin: str = Field(alias="from", min_length=1, max_length=60, examples=["郑州"],
                         description="a place (郑州, 许昌东收费站, 长葛服务区) or lon,lat in `crs`")
-    destination: str = Field(alias="to", min_length=1, max_length=60, description="as `from`")
+    destination: str = Field(alias="to", min_length=1, max_length=60, examples=["洛阳"], description="as `from`")
     via: Annotated[list[str], BeforeValidator(_places)] = Field(
         default_factory=list, max_length=MAX_VIA, description=f"up to {MAX_VIA} places, separated by ';'")
     vehicle_class: VehicleClassParam = 1

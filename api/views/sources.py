@@ -6,10 +6,12 @@ import time
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, with_config
+from typing_extensions import TypedDict
 
 from api.keys import FEEDS
 from feeds.base import FeedError
+from travel.core.answers import EXACT
 from travel.core.errors import InvalidParameter, InvalidRecord, NotFound
 from travel.ingest.health import SourceStatus
 from travel.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -19,11 +21,14 @@ from travel.ingest.sources import secret_of
 class SourcesResponse(BaseModel):
     """GET /v1/sources."""
 
+    model_config = EXACT
+
     sources: list[SourceStatus]
     stale: list[str]
 
 
-class IngestResponse(BaseModel):
+@with_config(EXACT)
+class IngestResponse(TypedDict):
     """POST /v1/ingest/{source}: the document is durable."""
 
     source: str
@@ -67,5 +72,5 @@ async def ingest(request: web.Request) -> web.Response:
     except BaseException:
         await feeds.replays.forget(source_id, signature or "")  # not taken: the sender may retry it
         raise
-    answer = {"source": source_id, **outcome.summary(), "rejections": outcome.rejected}
+    answer = IngestResponse(source=source_id, **outcome.summary(), rejections=outcome.rejected)
     return web.Response(status=202, body=orjson.dumps(answer), content_type="application/json")

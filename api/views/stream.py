@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated, Union
 
 import orjson
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, with_config
+from typing_extensions import TypedDict
 
+from api.features import feature_of
 from api.geojson import feature_parts
 from api.keys import READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
-from travel.core.records import ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
+from travel.core.answers import EXACT
+from travel.core.records import RECORD_TYPES, ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
 from travel.read.hub import Entry, Reset
-from travel.store.base import BBox
+from travel.store.base import BBox, ChangeOp
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 3000
+AnyFeature = Union[tuple(feature_of(record) for record in RECORD_TYPES.values())]  # noqa: UP007 # built from a tuple
+
+
+@with_config(EXACT)
+class StreamChange(TypedDict):
+    """The data of a ``change`` event: what happened to which record, and the record as a feature."""
+
+    op: ChangeOp
+    kind: Kind
+    feature: Annotated[AnyFeature, Field(description="the record as the lists show it (without distance_m)")]
+
+
+@with_config(EXACT)
+class StreamReset(TypedDict):
+    """The data of a ``reset`` event: the stream cannot resume from Last-Event-ID; start over."""
+
+    reason: str
+    action: str
+
+
+StreamEvent = StreamChange | StreamReset
 
 
 class StreamQuery(QueryModel):
@@ -53,6 +78,7 @@ def _matcher(q: StreamQuery) -> Callable[[Record], bool]:
 
 
 def _message(entry: Entry) -> bytes:
+    """The ``change`` event of ``entry``: a ``StreamChange`` built from the record's cached feature bytes."""
     record = entry.change.record
     head, props = feature_parts(record)
     data = (b'{"op":' + orjson.dumps(entry.change.op.value) + b',"kind":' + orjson.dumps(record.kind.value)
@@ -80,7 +106,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
             elif keep(entry.change.record):
                 await response.write(_message(entry))
     except Reset as err:
-        reason = orjson.dumps({"reason": str(err), "action": "reload the lists, then reconnect without Last-Event-ID"})
+        reset = StreamReset(reason=str(err), action="reload the lists, then reconnect without Last-Event-ID")
+        reason = orjson.dumps(reset)
         await response.write(b"event: reset\ndata: " + reason + b"\n\n")
     except ConnectionResetError:
         pass  # the client went away

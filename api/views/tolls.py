@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from api.keys import READ_MODEL, ROAD_NETWORK, TOLL_BOOKS
 from api.params import QueryModel, csv_of, parse_query
+from travel.core.answers import EXACT
 from travel.core.crs import Crs
 from travel.core.errors import ServiceUnavailable
 from travel.core.records import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
@@ -19,6 +20,7 @@ from travel.tolls.answer import ClassOut
 from travel.tolls.quote import QuoteRequest, quote_json, with_at
 
 SERVICE_ZONE = "Asia/Shanghai"
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)  # the times asked about
 QUOTE_MAX_AGE_S = 60
 NOTICES_MAX_AGE_S = 300
 
@@ -34,6 +36,9 @@ def _aware(value: Any) -> Any:
         raise ValueError(f"not an ISO 8601 time; {hint}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"has no UTC offset; {hint}")
+    if not EARLIEST <= parsed < LATEST:
+        # Routes and quotes add hours and periods to it: far-off years would overflow the calendar.
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year - 1}")
     return parsed
 
 
@@ -74,6 +79,8 @@ class ClassifyQuery(QueryModel):
 class ClassifyResponse(BaseModel):
     """Body of GET /v1/tolls/classify."""
 
+    model_config = EXACT
+
     standard: str
     vehicle_class: ClassOut
     criterion: str = Field(description="zh: the standard's definition of the class")
@@ -84,9 +91,9 @@ class ClassifyResponse(BaseModel):
 class QuoteQuery(QueryModel):
     """Parameters of GET /v1/tolls/quote."""
 
-    origin: str = Field(alias="from", min_length=1, max_length=60,
+    origin: str = Field(alias="from", min_length=1, max_length=60, examples=["郑州"],
                         description="toll station id or name, place name (郑州, 许昌县), or lon,lat in `crs`")
-    destination: str = Field(alias="to", min_length=1, max_length=60, description="as `from`")
+    destination: str = Field(alias="to", min_length=1, max_length=60, examples=["洛阳"], description="as `from`")
     vehicle_class: VehicleClassParam = 1
     payment: Payment = Field(default="etc", description="etc, or cash (CPC card, non-ETC)")
     at: AwareTime | None = Field(default=None, description="exit time with offset (rules are judged by it); "
@@ -110,12 +117,16 @@ class NoticesQuery(QueryModel):
 class NoticeOut(BaseModel):
     """A notice and where it stands at the time asked about."""
 
+    model_config = EXACT
+
     state: Literal["active", "upcoming", "ended", "cancelled"]
     notice: TollNotice
 
 
 class NoticesResponse(BaseModel):
     """Body of GET /v1/tolls/notices: notices by start time."""
+
+    model_config = EXACT
 
     at: datetime
     count: int

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 
 from api.app import create_app
 from api.keys import BUS, READ_MODEL, STORE
+from api.views.health import Readiness
 from tests.conftest import seed, wait_ready
 from tests.factories import event
 from tests.services import database_dsn, free_port, postgis_admin, postgis_database, redis_url, unavailable
@@ -65,6 +67,7 @@ async def test_store_down_at_start_then_recovers(aiohttp_client, tmp_path: Path)
         body = await ready.json()
         assert ready.status == 503 and ready.headers["Retry-After"]
         assert body["checks"]["store"]["ok"] is False and body["checks"]["store"]["backend"] == "postgis"
+        TypeAdapter(Readiness).validate_python(body)  # a 503 answers the declared readiness, naming what is down
         assert body["checks"]["bus"]["ok"] is True
         one = await client.get("/v1/events/gsj:1")
         assert one.status == 503 and one.headers["Retry-After"]

@@ -42,7 +42,9 @@ async def test_openapi_is_valid_3_1_and_documents_every_filter(app_client) -> No
     assert {"bbox", "near", "radius_m", "road", "type", "severity", "active", "since", "source", "crs"} <= names
     pois = {p["name"] for p in spec["paths"]["/v1/pois"]["get"]["parameters"]}
     assert {"kind", "near", "radius_m", "bbox", "road", "q"} <= pois
-    assert "RoadEvent" in spec["components"]["schemas"]
+    listed = spec["components"]["schemas"]["RoadEventListedProperties"]
+    assert {"kind", "active", "stake_range", "distance_m", "road", "severity"} <= set(listed["properties"])
+    assert listed["additionalProperties"] is False
     assert "Problem" in spec["components"]["schemas"]
     places_ok = spec["paths"]["/v1/places"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert places_ok == {"$ref": "#/components/schemas/PlacesResponse"}

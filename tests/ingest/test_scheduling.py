@@ -13,14 +13,17 @@ import pytest
 from aiohttp.test_utils import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from api.app import create_app
+from api.features import collection_of
 from api.keys import FEEDS
+from api.views.sources import SourcesResponse
 from demo.simulator import Fault, Simulator
 from tests.conftest import wait_ready
 from tests.services import redis_url
 from travel.core.errors import InvalidRecord
-from travel.core.records import SourceConfig
+from travel.core.records import Alert, SourceConfig
 from travel.core.settings import Settings
 from travel.ingest.health import HealthBoard, StaleWatch, staleness, utcnow
 from travel.ingest.leases import RedisLeases
@@ -79,10 +82,12 @@ async def test_a_failing_source_is_polled_later_and_later_then_flagged_stale(
         assert any("stale" in r.getMessage() for r in caplog.records)
         alerts = await (await client.get("/v1/alerts")).json()
         assert alerts["count"] == 1 and alerts["stale_sources"][config.id] >= 1.0
+        TypeAdapter(collection_of(Alert)).validate_python(alerts)  # stale_sources as declared
         metrics = await (await client.get("/metrics")).text()
         assert f'travel_source_stale_age_seconds{{source="{config.id}"}}' in metrics
         status = (await (await client.get("/v1/sources")).json())
         assert status["stale"] == [config.id] and status["sources"][0]["consecutive_failures"] == 4
+        SourcesResponse.model_validate(status)
 
 
 async def test_a_lease_is_held_by_one_process_at_a_time() -> None:

@@ -1,38 +1,44 @@
-"""The shape of GET /v1/routes as the API returns it (the OpenAPI schema is generated from these models)."""
+"""The shape of GET /v1/routes: what the planner builds and what OpenAPI documents (TypedDicts: plain dicts)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, with_config
+from typing_extensions import TypedDict
 
-from travel.tolls.answer import ClassOut, Out, PlaceRef, TollOut
+from travel.core.answers import EXACT
+from travel.core.records import Facilities
+from travel.tolls.answer import ClassOut, LineStringOut, PlaceRef, TollOut
 
 
-class WaypointOut(Out):
+@with_config(EXACT)
+class WaypointOut(TypedDict):
     """A from/via/to place, where it was taken to be, and how far that is from the road it starts on."""
 
     query: str
     place: PlaceRef
     lon: float
     lat: float
-    snapped_m: float = Field(description="distance from the point to the road section it was snapped to")
+    snapped_m: Annotated[float, Field(description="distance from the point to the road section it was snapped to")]
 
 
-class InstructionOut(Out):
+@with_config(EXACT)
+class InstructionOut(TypedDict):
     """One step: a stretch on one road, or the arrival."""
 
-    text: str = Field(description="zh, e.g. 在荥阳收费站转G310国道，向西行驶 33 公里（K588+468—K621+116）")
+    text: Annotated[str, Field(description="zh, e.g. 在荥阳收费站转G310国道，向西行驶 33 公里（K588+468—K621+116）")]
     road: str | None
     road_name: str | None
-    direction: str | None = Field(description="zh compass direction of the stretch (东, 西南 …)")
+    direction: Annotated[str | None, Field(description="zh compass direction of the stretch (东, 西南 …)")]
     from_stake: str | None
     to_stake: str | None
     distance_km: float
     duration_min: float
 
 
-class RouteEventOut(Out):
+@with_config(EXACT)
+class RouteEventOut(TypedDict):
     """A road event in effect on the route's sections, and what it does to routing."""
 
     id: str
@@ -41,10 +47,11 @@ class RouteEventOut(Out):
     road: str | None
     stake_range: str | None
     description: str
-    effect: str | None = Field(description="zh, e.g. 通行时间按2.5倍计")
+    effect: Annotated[str | None, Field(description="zh, e.g. 通行时间按2.5倍计")]
 
 
-class RouteAlertOut(Out):
+@with_config(EXACT)
+class RouteAlertOut(TypedDict):
     """A weather alert in force within 1 km of the route."""
 
     id: str
@@ -55,7 +62,8 @@ class RouteAlertOut(Out):
     expires: str | None
 
 
-class ServiceAreaOut(Out):
+@with_config(EXACT)
+class ServiceAreaOut(TypedDict):
     """A service area within 500 m of the route, in driving order."""
 
     id: str
@@ -64,17 +72,19 @@ class ServiceAreaOut(Out):
     stake: str | None
     open_status: str
     status_note: str | None
-    facilities: dict | None
+    facilities: Facilities | None
 
 
-class ClosureOut(Out):
+@with_config(EXACT)
+class ClosureOut(TypedDict):
     """A closure within 30 km of the route that it went around."""
 
     id: str
     text: str
 
 
-class UnpricedTollOut(Out):
+@with_config(EXACT)
+class UnpricedTollOut(TypedDict):
     """A route whose toll cannot be priced (a rate or the rules are missing), and why."""
 
     amount_fen: None
@@ -83,7 +93,8 @@ class UnpricedTollOut(Out):
     error: str
 
 
-class RouteOut(Out):
+@with_config(EXACT)
+class RouteOut(TypedDict):
     """One route."""
 
     distance_km: float
@@ -96,17 +107,17 @@ class RouteOut(Out):
     alerts: list[RouteAlertOut]
     service_areas: list[ServiceAreaOut]
     closures_avoided: list[ClosureOut]
-    geometry: dict = Field(description="GeoJSON LineString in the requested crs")
+    geometry: Annotated[LineStringOut, Field(description="in the requested crs")]
 
 
-class RoutesOut(Out):
-    """Body of GET /v1/routes."""
-
-    from_: WaypointOut = Field(alias="from")
-    to: WaypointOut
-    via: list[WaypointOut]
-    vehicle_class: ClassOut
-    optimize: Literal["fastest", "shortest", "cheapest"]
-    depart_at: str
-    avoid: list[str]
-    routes: list[RouteOut] = Field(description="the best first, then meaningfully different alternatives")
+RoutesOut = with_config(EXACT)(TypedDict("RoutesOut", {
+    "from": WaypointOut,
+    "to": WaypointOut,
+    "via": list[WaypointOut],
+    "vehicle_class": ClassOut,
+    "optimize": Literal["fastest", "shortest", "cheapest"],
+    "depart_at": str,
+    "avoid": list[str],
+    "routes": Annotated[list[RouteOut], Field(description="the best first, then meaningfully different alternatives")],
+}))
+RoutesOut.__doc__ = """Body of GET /v1/routes."""

@@ -1,9 +1,8 @@
 """Toll quotes: resolve both ends to toll stations, price the path, apply rules and notices, show the working.
 
-``quote`` answers a JSON-ready dict in the shape of ``travel.tolls.answer.QuoteOut`` (the API's
-documented body; tests validate real answers against it), built as plain dicts because building the
-models costs more than the whole computation. Amounts are integer fen throughout; yuan appear only
-as display values.
+``quote`` answers a ``travel.tolls.answer.QuoteBody``: the TypedDicts there are both what is built
+here (plain dicts at run time, as cheap as any) and the API's documented schema. Amounts are integer
+fen throughout; yuan appear only as display values.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import orjson
 
@@ -21,6 +19,16 @@ from travel.core.errors import TravelError, Unanswerable
 from travel.core.records import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.core.vehicle_classes import VehicleClass, VehicleKind
 from travel.read.places import Candidate, PlaceKind, normalize
+from travel.tolls.answer import (
+    LineStringOut,
+    PlaceRef,
+    PolicyOut,
+    QuoteBody,
+    SideOut,
+    StationOut,
+    TollOut,
+    TripTollOut,
+)
 from travel.tolls.book import TollBook
 from travel.tolls.money import half_up, to_whole_yuan, yuan
 from travel.tolls.network import DrivenPath, PathChooser, Station, TollPath
@@ -214,49 +222,50 @@ def _amount(charges: tuple[SectionCharge, ...], judgement: Judgement, rules: Tol
     return Amount(sections, subtotal, total)
 
 
-def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount, total: int) -> list[dict[str, Any]]:
+def _rule_lines(rules: TollRules, payment: Payment, amount: Amount, cash: Amount, total: int) -> list[PolicyOut]:
     if amount.subtotal == 0:
         return []
     if payment == "etc":
-        lines = [dict(id="etc_discount", policy="etc_discount",
-                           title=f"ETC通行费优惠{rules.etc_discount_percent:g}%", document=rules.document, applied=True,
-                           detail=f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分")]
+        lines: list[PolicyOut] = [{
+            "id": "etc_discount", "policy": "etc_discount", "title": f"ETC通行费优惠{rules.etc_discount_percent:g}%",
+            "document": rules.document, "applied": True,
+            "detail": f"各收费单元按基础通行费的{100 - rules.etc_discount_percent:g}%计收，精确到分"}]
         if total < amount.total:
-            lines.append(dict(id="etc_not_above_cash", policy="etc_not_above_cash", title="ETC不高于非ETC",
-                                   document=rules.document, applied=True,
-                                   detail=f"按非ETC金额 {yuan(cash.total):.2f} 元计收"))
+            lines.append({"id": "etc_not_above_cash", "policy": "etc_not_above_cash", "title": "ETC不高于非ETC",
+                          "document": rules.document, "applied": True,
+                          "detail": f"按非ETC金额 {yuan(cash.total):.2f} 元计收"})
         return lines
     if rules.cash_rounding == "yuan":
-        return [dict(id="cash_rounding", policy="cash_rounding", title="非ETC通行费四舍五入到元",
-                          document=rules.document, applied=True,
-                          detail=f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取")]
+        return [{"id": "cash_rounding", "policy": "cash_rounding", "title": "非ETC通行费四舍五入到元",
+                 "document": rules.document, "applied": True,
+                 "detail": f"合计 {yuan(amount.subtotal):.2f} 元，按 {yuan(amount.total):.0f} 元收取"}]
     return []
 
 
-def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> dict[str, Any]:
+def _notice_line(notice: TollNotice | TollPolicy, applied: bool, reason: str | None) -> PolicyOut:
     if isinstance(notice, TollPolicy):
-        return dict(id=None, policy=notice.value, title=POLICY_ZH[notice], document=None, applied=False,
-                         detail=reason)
+        return {"id": None, "policy": notice.value, "title": POLICY_ZH[notice], "document": None, "applied": False,
+                "detail": reason}
     effect = "免收通行费" if notice.discount_percent == 100 else f"优惠{notice.discount_percent:g}%"
     roads = f"（{'、'.join(notice.roads)}）" if notice.roads else ""
-    return dict(id=notice.id, policy=notice.policy.value, title=notice.title, document=notice.document,
-                     applied=applied, detail=reason if reason else f"{effect}{roads}")
+    return {"id": notice.id, "policy": notice.policy.value, "title": notice.title, "document": notice.document,
+            "applied": applied, "detail": reason if reason else f"{effect}{roads}"}
 
 
 # --------------------------------------------------------------------------- the answer
-def _station_out(station: Station, crs: Crs) -> dict[str, Any]:
+def _station_out(station: Station, crs: Crs) -> StationOut:
     lon, lat = from_wgs84(station.lon, station.lat, crs)
-    return dict(id=station.id, name=station.name, road=station.road, lon=round(lon, 7), lat=round(lat, 7),
-                      closed=station.closed)
+    return {"id": station.id, "name": station.name, "road": station.road, "lon": round(lon, 7),
+            "lat": round(lat, 7), "closed": station.closed}
 
 
-def _side_out(side: Side, station: Station, crs: Crs) -> dict[str, Any]:
-    place = dict(kind=side.place.kind.value, id=side.place.id, name=side.place.name)
-    return dict(query=side.query, place=place, station=_station_out(station, crs),
-                   stations_priced=len(side.stations))
+def _side_out(side: Side, station: Station, crs: Crs) -> SideOut:
+    place: PlaceRef = {"kind": side.place.kind.value, "id": side.place.id, "name": side.place.name}
+    return {"query": side.query, "place": place, "station": _station_out(station, crs),
+            "stations_priced": len(side.stations)}
 
 
-def _geometry(book: TollBook, path: DrivenPath, crs: Crs) -> dict[str, Any]:
+def _geometry(book: TollBook, path: DrivenPath, crs: Crs) -> LineStringOut:
     """The route as one LineString in driving order."""
     view = book.model.view(Kind.ROAD_SECTION).records
     coords: list[tuple[float, float]] = []
@@ -281,8 +290,8 @@ def _route_notes(path: DrivenPath) -> list[str]:
     return [f"按推荐路线行驶（避开封闭、管制路段或走更快的普通公路），途中驶离收费公路，分{len(path.trips)}次计费"]
 
 
-def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> dict[str, Any]:
-    """The quote for ``request`` as the API's JSON body (a ``QuoteOut`` without ``at``, which the caller adds).
+def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> QuoteBody:
+    """The quote for ``request`` as the API's JSON body without ``at``, which the caller adds.
 
     Each station pair is priced over the route ``paths`` chooses (the planner's, live state applied).
     Cached per request, tariff period, set of notices in force and route state, so the same question
@@ -306,7 +315,7 @@ def quote(book: TollBook, paths: PathChooser, request: QuoteRequest) -> dict[str
                 declared=request.declared)
     toll = trips_toll(book, best.trips, trip)
     toll["assumptions"] = [*toll["assumptions"], *_closed_notes(best), *_route_notes(best.path)]
-    body: dict[str, Any] = {
+    body: QuoteBody = {
         "from": _side_out(origin, best.entry, request.crs),
         "to": _side_out(destination, best.exit, request.crs),
         "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
@@ -332,7 +341,7 @@ def _closed_notes(priced: Priced) -> list[str]:
             ((priced.entry, "驶入"), (priced.exit, "驶出")) if station.closed]
 
 
-def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) -> dict[str, Any]:
+def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) -> TripTollOut:
     """What one trip (one entry, one exit) pays: amounts, per-section breakdown, rules and notices."""
     rules = book.tariff.rules_at(trip.at)
     judgement = judge(book.notices, trip)
@@ -365,7 +374,7 @@ def trip_toll(book: TollBook, charges: tuple[SectionCharge, ...], trip: Trip) ->
     }
 
 
-def trips_toll(book: TollBook, trips: Sequence[Charges], trip: Trip) -> dict[str, Any]:
+def trips_toll(book: TollBook, trips: Sequence[Charges], trip: Trip) -> TollOut:
     """What a route pays: each stretch on toll roads is a trip of its own (entered, then left)."""
     if not trips:
         return {**trip_toll(book, (), trip), "trips": 0}
