@@ -85,7 +85,7 @@ async def list_features(
     ``moment(view)`` joins the ETag when ``keep`` reads the clock, so a revalidation sees time pass.
 
     A query of nothing but a place and a limit skips building the model: its filters are the defaults.
-    (``plain_spatial`` reads only models without required fields or validators of their own.)
+    (``plain_spatial`` reads only models that are ``plain_readable`` and have no required field.)
     """
     plain = plain_spatial(request, query_model)
     if plain is not None:
