@@ -67,10 +67,15 @@ def _openings(view: KindView, ids: list[str], crs: Crs) -> list[bytes]:
     return list(map(partial(_opening, view, crs=crs), map(view.records.__getitem__, ids)))
 
 
-def feature(view: KindView, record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
-    """One feature; ``extra`` adds properties (e.g. version history)."""
-    opening = _opening(view, record, crs)
-    return opening + b"," + orjson.dumps(extra)[1:-1] + b"}}" if extra else opening + b"}}"
+def feature(record: Record, crs: Crs, *, extra: dict[str, Any] | None = None) -> bytes:
+    """One feature; ``extra`` adds properties (e.g. version history).
+
+    Serialized whole: splicing ``extra`` into the memoized opening saved ~88k instructions (callgrind,
+    2026-12) on a request that reads the store for the history anyway, and no benchmark row has it.
+    """
+    properties = {**record.model_dump(mode="json", exclude={"geometry"}), **extra_properties(record), **(extra or {})}
+    return orjson.dumps({"type": "Feature", "id": record.id, "geometry": orjson.Fragment(geometry_json(record, crs)),
+                         "properties": properties})
 
 
 def feature_collection(view: KindView, selection: Selection, crs: Crs, meta: dict[str, Any]) -> bytes:

@@ -130,7 +130,7 @@ async def feature_with_history(request: web.Request, kind: Kind, label: str, max
         current = history[-1]
     versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
     return web.Response(
-        body=feature(view, current, q.crs, extra={"history": versions}),
+        body=feature(current, q.crs, extra={"history": versions}),
         content_type=GEOJSON,
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )
