@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from api.geojson import feature, feature_collection
+from api.geojson import feature_collection, feature_json
 from api.keys import FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
 from travel.core.crs import Crs
@@ -130,7 +130,7 @@ async def feature_with_history(request: web.Request, kind: Kind, label: str, max
         current = history[-1]
     versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
     return web.Response(
-        body=feature(current, q.crs, extra={"history": versions}),
+        body=feature_json(current, q.crs, extra={"history": versions}),
         content_type=GEOJSON,
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )

@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 from pydantic import Field
 
-from api.geojson import feature_parts
+from api.geojson import feature_json
 from api.keys import READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
 from travel.core.records import ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
@@ -54,9 +54,8 @@ def _matcher(q: StreamQuery) -> Callable[[Record], bool]:
 
 def _message(entry: Entry) -> bytes:
     record = entry.change.record
-    head, props = feature_parts(record)
-    data = (b'{"op":' + orjson.dumps(entry.change.op.value) + b',"kind":' + orjson.dumps(record.kind.value)
-            + b',"feature":' + head + props + b"}}}")
+    feature = orjson.Fragment(feature_json(record))
+    data = orjson.dumps({"op": entry.change.op.value, "kind": record.kind.value, "feature": feature})
     return b"id: " + entry.event_id.encode() + b"\nevent: change\ndata: " + data + b"\n\n"
 
 
