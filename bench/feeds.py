@@ -189,7 +189,7 @@ async def freshness(pushes: int, polls: int, poll_interval_s: float) -> tuple[Ta
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         try:
             async with aiohttp.ClientSession() as session:
                 await _wait_ready(session, base)

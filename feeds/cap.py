@@ -377,13 +377,9 @@ def _alert(elem: Element, texts: Texts, fields: Fields, ctx: ParseContext) -> Al
     if references is not None:  # absent, like translations of a single info: the model's default, []
         record["references"] = _references(references)
     try:
-        return _validate_alert(record)
+        return Alert.model_validate(record)
     except ValidationError as err:
         raise ValueError(validation_reason(err, partial(_area_loc, record.get("areas", ())))) from None
-
-
-_validate_alert = Alert.__pydantic_validator__.validate_python
-"""``Alert.model_validate`` without its keyword-argument handling (called once per alert)."""
 
 
 def _area_loc(areas: list[dict[str, Any]], loc: tuple[int | str, ...]) -> str:

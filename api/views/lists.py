@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.endpoint import GEOJSON
 from api.features import ListMeta
-from api.geojson import feature, feature_collection
+from api.geojson import feature_collection, feature_json
 from api.keys import FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
 from travel.core.crs import Crs
@@ -88,7 +88,7 @@ async def list_features(
     ``moment(view)`` joins the ETag when ``keep`` reads the clock, so a revalidation sees time pass.
 
     A query of nothing but a place and a limit skips building the model: its filters are the defaults.
-    (``plain_spatial`` reads only models without required fields or validators of their own.)
+    (``plain_spatial`` reads only models that are ``plain_readable`` and have no required field.)
     """
     plain = plain_spatial(request, query_model)
     if plain is not None:
@@ -144,7 +144,7 @@ async def feature_with_history(request: web.Request, kind: Kind, label: str, max
         current = history[-1]
     versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
     return web.Response(
-        body=feature(view, current, q.crs, extra={"history": versions}),
+        body=feature_json(current, q.crs, extra={"history": versions}),
         content_type=GEOJSON,
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )

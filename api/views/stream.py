@@ -11,7 +11,7 @@ from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from api.features import feature_of
-from api.geojson import feature_parts
+from api.geojson import feature_json
 from api.keys import READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
 from travel.core.answers import EXACT
@@ -80,9 +80,8 @@ def _matcher(q: StreamQuery) -> Callable[[Record], bool]:
 def _message(entry: Entry) -> bytes:
     """The ``change`` event of ``entry``: a ``StreamChange`` built from the record's cached feature bytes."""
     record = entry.change.record
-    head, props = feature_parts(record)
-    data = (b'{"op":' + orjson.dumps(entry.change.op.value) + b',"kind":' + orjson.dumps(record.kind.value)
-            + b',"feature":' + head + props + b"}}}")
+    feature = orjson.Fragment(feature_json(record))
+    data = orjson.dumps({"op": entry.change.op.value, "kind": record.kind.value, "feature": feature})
     return b"id: " + entry.event_id.encode() + b"\nevent: change\ndata: " + data + b"\n\n"
 
 

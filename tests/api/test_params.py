@@ -8,20 +8,27 @@ never answers.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, field_validator
 
+import api.app  # noqa: F401  (imports every view, so every query model is a subclass below)
 from api.params import SpatialQuery, parse_query, plain_spatial
-from api.views.alerts import AlertsQuery
-from api.views.events import EventsQuery
 from api.views.pois import PoisQuery
 from travel.core.crs import Crs
 from travel.core.errors import InvalidParameter
 
-MODELS = (PoisQuery, EventsQuery, AlertsQuery)
+
+def _subclasses(model: type[SpatialQuery]) -> list[type[SpatialQuery]]:
+    return [m for sub in model.__subclasses__() for m in (sub, *_subclasses(sub))]
+
+
+# Every query model the fast path may read: one that adds a validator and forgets to say so fails below.
+MODELS = tuple(m for m in _subclasses(SpatialQuery) if m.plain_readable and m.__module__.startswith("api."))
 
 coordinates = st.one_of(
     st.floats(-200, 200).map(lambda x: f"{x:.5f}"),
@@ -111,3 +118,34 @@ def test_the_models_defaults_fill_what_is_not_given() -> None:
     assert (plain.radius_m, plain.limit) == (defaults.radius_m, defaults.limit)
     with pytest.raises(ValidationError):
         PoisQuery.model_validate({"radius_m": "5"})
+
+
+def test_every_list_query_model_is_checked() -> None:
+    assert {m.__name__ for m in MODELS} >= {"PoisQuery", "EventsQuery", "AlertsQuery"}
+
+
+class _Validated(SpatialQuery):
+    """A model with a validator of its own, which pydantic alone must run."""
+
+    plain_readable: ClassVar[bool] = False
+
+    @field_validator("limit")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("must be even")
+        return value
+
+
+class _Required(SpatialQuery):
+    """A model with a required parameter: no plain query carries it."""
+
+    road: str = Field(min_length=1)
+
+
+@pytest.mark.parametrize("model", [_Validated, _Required], ids=lambda m: m.__name__)
+def test_a_model_pydantic_must_read_is_never_read_plainly(model: type[SpatialQuery]) -> None:
+    request = make_mocked_request("GET", "/v1/list?near=113.6,34.7&limit=5")
+    assert plain_spatial(request, model) is None
+    with pytest.raises(InvalidParameter):
+        parse_query(request, model)

@@ -121,3 +121,27 @@ async def test_a_malformed_request_is_one_warning_line_without_traceback(  # noq
     logging.getLogger("aiohttp.server").error("Error handling request", exc_info=ValueError("a bug"))
     [bug] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert bug["level"] == "error" and "ValueError: a bug" in bug["exc"]  # anything else is left as it is
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_records_keep_their_caller_but_lines_leave_it_out(configure, capsys) -> None:  # noqa: ANN001
+    """Only public switches are turned: records still find their calling frame; the JSON line omits it."""
+    configure("INFO")
+    logger, kept = logging.getLogger("travel.test-caller"), _Kept()
+    logger.addHandler(kept)
+    try:
+        logger.info("located")
+    finally:
+        logger.removeHandler(kept)
+    [record] = kept.records
+    assert record.funcName == "test_records_keep_their_caller_but_lines_leave_it_out"
+    [line] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert line["msg"] == "located" and not {"funcName", "lineno", "pathname", "threadName"} & line.keys()

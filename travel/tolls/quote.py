@@ -402,5 +402,12 @@ def quote_json(book: TollBook, paths: PathChooser, request: QuoteRequest) -> byt
 
 
 def with_at(body: bytes, at: datetime) -> bytes:
-    """An answer body with the time it was judged at added, so one cached body serves any time in its period."""
+    """An answer body with the time it was judged at added, so one cached body serves any time in its period.
+
+    Spliced into the cached bytes (an object's closing brace is its last byte) on every repeated quote:
+    ~20k instructions, against ~68k to ``orjson.dumps`` a cached dict with ``at`` and ~227k to load and
+    dump the bytes (callgrind, a 2.5 KB answer, 2026-12). The ~48k saved is ~10 % of a repeated quote
+    (~480k, estimated as the bare handler's ~304k over `bench tolls`' 0.63): that row would fall to ~0.57,
+    below its 0.60 target.
+    """
     return b"".join((body[:-1], b',"at":', orjson.dumps(at.isoformat()), b"}"))
