@@ -14,18 +14,9 @@ from pydantic import TypeAdapter
 
 import travel
 from api.endpoint import EVENT_STREAM, Endpoint
+from api.problems import Problem
 
 REF = "#/components/schemas/{model}"
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "description": "RFC 9457 problem details",
-    "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
-        "param": {"type": "string", "description": "the offending parameter, when one is to blame"},
-    },
-    "required": ["type", "title", "status", "detail"],
-}
 PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
 DESCRIPTIONS = {200: "OK", 202: "Accepted", 304: "Not modified (If-None-Match matched the ETag)", 503: "Unavailable"}
 Schemas = dict[Any, dict[str, Any]]
@@ -52,7 +43,7 @@ def _parameters(ep: Endpoint, query_schemas: dict[str, Any]) -> list[dict[str, A
 
 def _schemas(endpoints: tuple[Endpoint, ...]) -> tuple[Schemas, dict[str, Any]]:
     """Each answer's schema (a reference) and every named schema, generated from the declarations."""
-    answers = list(dict.fromkeys(ep.answer for ep in endpoints if ep.answer is not None))
+    answers = list(dict.fromkeys([*(ep.answer for ep in endpoints if ep.answer is not None), Problem]))
     queries = list(dict.fromkeys(ep.query for ep in endpoints if ep.query is not None))
     inputs = [(a, "serialization", TypeAdapter(a)) for a in answers]
     inputs += [(q, "validation", TypeAdapter(q)) for q in queries]
@@ -82,7 +73,6 @@ def build_openapi(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``endpoints``."""
     answers, schemas = _schemas(endpoints)
     query_schemas = {q.__name__: schemas.pop(q.__name__) for q in {ep.query for ep in endpoints} if q is not None}
-    schemas["Problem"] = PROBLEM_SCHEMA
     paths: dict[str, Any] = {}
     for ep in endpoints:
         operation = {"summary": ep.summary, "tags": [ep.tag], "parameters": _parameters(ep, query_schemas),

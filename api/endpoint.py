@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +27,7 @@ class Endpoint:
     method: str
     path: str
     handler: Handler
+    _: KW_ONLY
     summary: str
     tag: str
     query: type[QueryModel] | None = None

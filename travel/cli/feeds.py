@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -15,7 +15,13 @@ from feeds import FORMATS, parse
 from feeds.base import FeedError, ParseContext, Parsed
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+class Subcommands(Protocol):
+    """What ``ArgumentParser.add_subparsers`` returns, as far as we use it (its class is private to argparse)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+def add_commands(sub: Subcommands) -> None:
     """Register ``feeds`` and ``sources`` on the top-level parser."""
     feeds = sub.add_parser("feeds", help="feed tools")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)

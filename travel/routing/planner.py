@@ -9,10 +9,9 @@ nothing is routable (``unroutable``) and the answer people read (``render``). Th
 
 from __future__ import annotations
 
-from typing import Any
-
 from travel.read.places import PlaceResolver
 from travel.read.readmodel import ReadModel
+from travel.routing.answer import RoutesOut
 from travel.routing.network_holder import NetworkHolder
 from travel.routing.render import Renderer
 from travel.routing.search import RouteRequest, Search
@@ -28,7 +27,7 @@ class Planner:
         self.search = Search(model, places, books)
         self.renderer = Renderer(model)
 
-    async def plan(self, request: RouteRequest) -> dict[str, Any]:
+    async def plan(self, request: RouteRequest) -> RoutesOut:
         """Routes for ``request`` (the best first), as the API's JSON body."""
         journey = self.search.journey(await self.network.current(), request)
         found = self.search.routes(journey)

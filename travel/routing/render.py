@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
@@ -23,9 +22,21 @@ from travel.core.records import Alert, Kind, Poi, PoiKind, RoadEvent, RoadSectio
 from travel.core.spatial import distance_between_m
 from travel.core.stakes import format_stake, format_stake_range
 from travel.read.readmodel import ReadModel
+from travel.routing.answer import (
+    ClosureOut,
+    InstructionOut,
+    RouteAlertOut,
+    RouteEventOut,
+    RouteOut,
+    RoutesOut,
+    ServiceAreaOut,
+    UnpricedTollOut,
+    WaypointOut,
+)
 from travel.routing.network import LiveState, RoadNetwork
 from travel.routing.search import Found, Journey, Waypoint
 from travel.routing.stations import toll_trips
+from travel.tolls.answer import TollOut
 from travel.tolls.book import TollBook
 from travel.tolls.policies import Trip
 from travel.tolls.quote import charged, trips_toll
@@ -54,12 +65,12 @@ class Renderer:
     def __init__(self, model: ReadModel) -> None:
         self.model = model
 
-    def answer(self, journey: Journey, found: list[Found], live: LiveState, book: TollBook) -> dict[str, Any]:
+    def answer(self, journey: Journey, found: list[Found], live: LiveState, book: TollBook) -> RoutesOut:
         """The routes (the best first) as the API's JSON body."""
         request = journey.request
         places = journey.places
         out = [self._route(journey, route, live, book) for route in found]
-        return {
+        answer: RoutesOut = {
             "from": _place_out(places[0], request.crs), "to": _place_out(places[-1], request.crs),
             "via": [_place_out(w, request.crs) for w in places[1:-1]],
             "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
@@ -69,8 +80,9 @@ class Renderer:
                       *(["expressways"] if request.avoid_expressways else [])],
             "routes": out,
         }
+        return answer
 
-    def _route(self, journey: Journey, found: Found, live: LiveState, book: TollBook) -> dict[str, Any]:
+    def _route(self, journey: Journey, found: Found, live: LiveState, book: TollBook) -> RouteOut:
         network, request = journey.network, journey.request
         pieces = _pieces(journey, found)
         metres = [float(network.length_m[p.section]) * abs(p.end - p.start) for p in pieces]
@@ -96,8 +108,8 @@ class Renderer:
         }
 
     def _instructions(self, network: RoadNetwork, pieces: list[Piece], metres: list[float], seconds: list[float],
-                      places: list[Waypoint]) -> list[dict[str, Any]]:
-        steps: list[dict[str, Any]] = []
+                      places: list[Waypoint]) -> list[InstructionOut]:
+        steps: list[InstructionOut] = []
         k = 0
         while k < len(pieces):
             road = network.records[pieces[k].section].road
@@ -112,7 +124,7 @@ class Renderer:
         return steps
 
     def _step(self, network: RoadNetwork, group: list[Piece], metres: float, seconds: float,
-              start: str | None) -> dict[str, Any]:
+              start: str | None) -> InstructionOut:
         """One instruction: a stretch on one road, with the junction it begins at (or the start)."""
         head, tail = network.records[group[0].section], network.records[group[-1].section]
         begin, end = _stake(head, group[0].start), _stake(tail, group[-1].end)
@@ -136,10 +148,10 @@ class Renderer:
                 return poi.name
         return f"{road} {format_stake(stake)}处"
 
-    def _events_on(self, live: LiveState, sections: list[int]) -> list[dict[str, Any]]:
+    def _events_on(self, live: LiveState, sections: list[int]) -> list[RouteEventOut]:
         ids = list(dict.fromkeys(e for i in sections for e in live.events_on.get(i, [])))
         view = self.model.view(Kind.EVENT).records
-        out = []
+        out: list[RouteEventOut] = []
         for event_id in ids:
             event = view.get(event_id)
             if isinstance(event, RoadEvent):
@@ -149,10 +161,10 @@ class Renderer:
                             "description": event.description, "effect": live.effects.get(event.id)})
         return out
 
-    def _alerts_along(self, line: LineString) -> list[dict[str, Any]]:
+    def _alerts_along(self, line: LineString) -> list[RouteAlertOut]:
         view = self.model.view(Kind.ALERT)
         now = datetime.now(UTC)
-        out = []
+        out: list[RouteAlertOut] = []
         for alert_id, _ in view.index.along(line, ALERT_M):
             alert = view.records[alert_id]
             if isinstance(alert, Alert) and alert.in_force(now):
@@ -161,7 +173,7 @@ class Renderer:
                             "expires": alert.expires.isoformat() if alert.expires else None})
         return out
 
-    def _service_areas_along(self, line: LineString, roads: set[str]) -> list[dict[str, Any]]:
+    def _service_areas_along(self, line: LineString, roads: set[str]) -> list[ServiceAreaOut]:
         view = self.model.view(Kind.POI)
         found = []
         for poi_id, _ in view.index.along(line, ALONG_M):
@@ -176,7 +188,7 @@ class Renderer:
                  "facilities": p.facilities.model_dump() if p.facilities else None} for _, p in found]
 
     def _closures_near(self, network: RoadNetwork, live: LiveState, line: LineString,
-                       used: set[int]) -> list[dict[str, Any]]:
+                       used: set[int]) -> list[ClosureOut]:
         events: dict[str, None] = {}
         for i, event_ids in live.closed_by.items():
             if i not in used and distance_between_m(network.records[i].geometry.shape, line) <= CORRIDOR_M:
@@ -220,7 +232,7 @@ def _line(network: RoadNetwork, pieces: list[Piece]) -> LineString:
 
 
 def _toll(journey: Journey, book: TollBook, pieces: list[Piece], metres: list[float],
-          arrive: datetime) -> dict[str, Any]:
+          arrive: datetime) -> TollOut | UnpricedTollOut:
     """What the route pays, each stretch on toll roads a trip of its own, priced as a quote prices it."""
     request = journey.request
     paths = toll_trips(journey.network, [p.section for p in pieces], metres)
@@ -254,7 +266,7 @@ def _km_text(km: float) -> str:
     return f"{km:.1f}" if km < 10 else f"{km:.0f}"
 
 
-def _place_out(w: Waypoint, crs: Crs) -> dict[str, Any]:
+def _place_out(w: Waypoint, crs: Crs) -> WaypointOut:
     lon, lat = from_wgs84(w.lon, w.lat, crs)
     return {"query": w.query, "place": {"kind": w.place.kind.value, "id": w.place.id, "name": w.place.name},
             "lon": round(lon, 7), "lat": round(lat, 7), "snapped_m": round(w.snapped.distance_m, 1)}
