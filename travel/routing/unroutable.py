@@ -20,7 +20,7 @@ from travel.read.readmodel import ReadModel
 from travel.routing.engine import joined
 from travel.routing.network import LiveState, RoadNetwork, Unroutable
 from travel.routing.render import event_text
-from travel.routing.search import SNAP_M, Journey, SeedWay, Waypoint, legs_seeds, seed_ways
+from travel.routing.search import SNAP_M, Journey, SeedWay, Waypoint, leg_routes, legs_seeds, seed_ways
 
 FALLBACK_CANDIDATES = 6  # places near an unreachable destination tried as "nearest reachable"
 FALLBACK_RADIUS_M = 200_000.0
@@ -32,13 +32,13 @@ def why_unroutable(model: ReadModel, live: LiveState, journey: Journey) -> Unrou
                                                   journey.profile, journey.options)
     engine = network.engine
     with _closures_lifted(network):
-        lifted = legs_seeds(network, places, request.optimize, profile)
-        legs = [engine.route([w.seed for w in out], [w.seed for w in into], request.optimize, profile, **options)
-                if out and into else None for out, into in lifted]
-        open_route = None if None in legs else joined(legs)  # type: ignore[arg-type]
+        lifted = legs_seeds(engine, places, request.optimize, profile, options.get("toll_cost"))
+        legs = [leg_routes(engine, places[k].snapped, places[k + 1].snapped, ways, 1, request.optimize, profile,
+                           options) for k, ways in enumerate(lifted)]
+        open_route = joined([leg[0] for leg in legs]) if all(legs) else None
     names = " → ".join(w.place.name for w in places)
     if open_route is not None:
-        driven = {*open_route.sections.tolist(), *(w.snapped.section for w in places)}
+        driven = {*open_route.sections.tolist(), *(w.snapped.section for w in places if 0 < w.snapped.fraction < 1)}
         closing = sorted({e for i in driven for e in live.closed_by.get(i, [])})
         texts = [event_text(model, e) for e in closing]
         detail = f"every route {names} is closed now: {'; '.join(texts)}"
@@ -78,8 +78,8 @@ def _nearest_reachable(model: ReadModel, journey: Journey, start: list[SeedWay],
             snapped = network.snap(x, y, SNAP_M)
         except Unroutable:
             continue
-        end = Waypoint(query=poi.name, place=goal.place, snapped=snapped, lon=x, lat=y)
-        target = seed_ways(network, end, request.optimize, profile, leaving=False)
+        target = seed_ways(network.engine, snapped, request.optimize, profile, journey.options.get("toll_cost"),
+                           leaving=False)
         found = target and network.engine.route([w.seed for w in start], [w.seed for w in target],
                                                 request.optimize, profile, **journey.options)
         if found:
