@@ -17,10 +17,10 @@ import numpy as np
 
 from travel.core.records import Kind, Poi, PoiKind
 from travel.read.readmodel import ReadModel
-from travel.routing.engine import joined
+from travel.routing.engine import Route, joined
 from travel.routing.network import LiveState, RoadNetwork, Unroutable
 from travel.routing.render import event_text
-from travel.routing.search import SNAP_M, Journey, SeedWay, Waypoint, leg_routes, legs_seeds, seed_ways
+from travel.routing.search import DIRECT, SNAP_M, Journey, Legs, SeedWay, Waypoint, leg_routes, legs_seeds, seed_ways
 
 FALLBACK_CANDIDATES = 6  # places near an unreachable destination tried as "nearest reachable"
 FALLBACK_RADIUS_M = 200_000.0
@@ -38,7 +38,7 @@ def why_unroutable(model: ReadModel, live: LiveState, journey: Journey) -> Unrou
         open_route = joined([leg[0] for leg in legs]) if all(legs) else None
     names = " → ".join(w.place.name for w in places)
     if open_route is not None:
-        driven = {*open_route.sections.tolist(), *(w.snapped.section for w in places if 0 < w.snapped.fraction < 1)}
+        driven = {*open_route.sections.tolist(), *_partly_driven(journey, lifted, [leg[0] for leg in legs])}
         closing = sorted({e for i in driven for e in live.closed_by.get(i, [])})
         texts = [event_text(model, e) for e in closing]
         detail = f"every route {names} is closed now: {'; '.join(texts)}"
@@ -49,6 +49,23 @@ def why_unroutable(model: ReadModel, live: LiveState, journey: Journey) -> Unrou
     start = journey.legs[0][0]
     nearest = _nearest_reachable(model, journey, start, places[-1]) if start else None
     return Unroutable(detail, param="to") if nearest is None else _with_nearest(detail, nearest)
+
+
+def _partly_driven(journey: Journey, ways: Legs, legs: list[Route]) -> set[int]:
+    """The waypoints' own sections that the legs drive some of (a point at a junction drives none of its)."""
+    places = journey.places
+    out = set()
+    for k, leg in enumerate(legs):
+        here, there = places[k].snapped, places[k + 1].snapped
+        if leg.source == DIRECT:
+            if here.fraction != there.fraction:
+                out.add(here.section)
+            continue
+        if ways[k][0][leg.source].metres > 0:
+            out.add(here.section)
+        if ways[k][1][leg.target].metres > 0:
+            out.add(there.section)
+    return out
 
 
 @contextmanager
