@@ -29,7 +29,7 @@ Seed = tuple[int, float] | tuple[int, float, int, bool]
 A point part-way along a section adds that section and the direction driven on it between the point
 and the node (``True``: from→to), so turn bans between it and the next section hold.
 """
-MONEY_TABLES = 4  # toll money tables kept (one per toll cost array: vehicle class and tariff period)
+CHEAPEST_TABLES = 4  # landmark tables of cheapest routes kept (one per toll cost array: class and tariff period)
 
 
 
@@ -112,9 +112,8 @@ class RouteEngine:
         self.slowdown = np.ones(s)
         self._zeros = np.zeros(s)
         self._no_penalty = np.zeros(0)
-        self._no_money = np.zeros((0, 0))
-        self._money: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._money_lock = threading.Lock()
+        self._cheapest: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cheapest_lock = threading.Lock()
         self.masks = BlockedMasks(sections)
         sec = self.graph.section
         self._edge_length, self._edge_speed = self._length[sec], self._speed[sec]
@@ -180,8 +179,8 @@ class RouteEngine:
         tgt_node, tgt_off, tgt_edge = self._seeds(targets, "targets")
         blocked = self.masks.get(profile, avoid_tolls, avoid_expressways)
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
-        bounds, fallback, extra, money = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
+        bounds, margin = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
+        rows = bounds[tgt_node].astype(np.float64)
         work = self._acquire()
         try:
             while True:
@@ -190,9 +189,7 @@ class RouteEngine:
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
                     self.slowdown, self._closed_edge, blocked, self._no_penalty if penalty is None else penalty,
                     metric.code,
-                    float(profile.max_speed_kmh), bounds, rows, fallback, fallback_rows, extra, money,
-                    money[tgt_node] if money.shape[0] else self._no_money,
-                    src_node, src_off, src_edge, tgt_node, tgt_off, tgt_edge, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
+                    float(profile.max_speed_kmh), bounds, rows, margin, src_node, src_off, src_edge, tgt_node, tgt_off, tgt_edge, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
                     work.next_qid(), work.hkey, work.hval)
                 if status == kernels.OK:
                     break
@@ -233,32 +230,33 @@ class RouteEngine:
         metric = Metric(metric)
         tgt_node, tgt_off, _ = self._seeds(targets, "targets")
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
-        bounds, fallback, extra, money = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
-        return float(kernels.potential(node, bounds, rows, fallback, fallback_rows, extra, money,
-                                       money[tgt_node] if money.shape[0] else self._no_money, tgt_off))
+        bounds, margin = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
+        return float(kernels.lower_bound(node, bounds, bounds[tgt_node].astype(np.float64), margin, tgt_off))
 
-    def toll_bounds(self, toll_cost: np.ndarray) -> np.ndarray:
-        """The toll money table for one toll cost array (fen per section), built on first use and kept.
+    def cheapest_bounds(self, toll_cost: np.ndarray) -> np.ndarray:
+        """The landmark table of cheapest routes for one toll cost array (fen per section), built once and kept.
 
-        Distances from and to the landmarks with each section's money as its weight, so a cheapest
-        search knows the least money still to pay from every node. Kept for the last ``MONEY_TABLES``
-        arrays by identity: the caller keeps one array per vehicle class and tariff period and never
-        changes it (``Search`` does). Seconds to build on a province; ``RouteEngine`` users who must
-        not pay that in a query call this first.
+        Distances from and to the landmarks in the cheapest metric itself (free-flow seconds plus
+        fen × TOLL_SCALE), so the bound knows both the money still to pay and the time it takes.
+        Float64: at TOLL_SCALE even float32's relative 6e-8 would be seconds, too coarse for the time
+        that breaks ties between equally priced routes. Kept for the last ``CHEAPEST_TABLES`` arrays
+        by identity: the caller keeps one array per vehicle class and tariff period and never changes
+        it (``Search`` does). Seconds to build on a province: callers that must not pay that in a
+        query call this first.
         """
         key = id(toll_cost)
-        with self._money_lock:
-            kept = self._money.get(key)
+        with self._cheapest_lock:
+            kept = self._cheapest.get(key)
             if kept is not None and kept[0] is toll_cost:
-                self._money.move_to_end(key)
+                self._cheapest.move_to_end(key)
                 return kept[1]
-        money = np.ascontiguousarray(toll_cost, np.float64)[self.graph.section]
-        built = table(self.graph, self.landmarks.nodes, money, np.float64)
-        with self._money_lock:
-            self._money[key] = (toll_cost, built)
-            while len(self._money) > MONEY_TABLES:
-                self._money.popitem(last=False)
+        weight = self._edge_length * 3.6 / self._edge_speed + \
+            np.asarray(toll_cost, np.float64)[self.graph.section] * kernels.TOLL_SCALE
+        built = table(self.graph, self.landmarks.nodes, weight, np.float64)
+        with self._cheapest_lock:
+            self._cheapest[key] = (toll_cost, built)
+            while len(self._cheapest) > CHEAPEST_TABLES:
+                self._cheapest.popitem(last=False)
         return built
 
     def section_weights(self, sections: np.ndarray, metric: Metric, profile: VehicleProfile,
@@ -275,27 +273,18 @@ class RouteEngine:
 
     # ------------------------------------------------------------------ helpers
     def _bounds(self, metric: Metric, profile: VehicleProfile, avoid_tolls: bool, avoid_expressways: bool,
-                toll: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-        """The landmark table to guide this request, a fallback table, the extra cost that enables it, money.
+                toll: np.ndarray) -> tuple[np.ndarray, float]:
+        """The landmark table to guide this request and the margin its precision needs.
 
-        Cheapest routes are guided by the toll-free table when every toll section has a positive
-        price: a route is then either toll-free, or pays at least the smallest price (see
-        ``kernels.potential``). Where a toll is unavoidable that smallest price can be far below what
-        must be paid, so cheapest routes also get the toll money table (``toll_bounds``).
+        Cheapest routes through toll sections get a table of their own metric (``cheapest_bounds``):
+        the time tables know nothing of money, and the least toll price anywhere is far below what
+        a route whose toll cannot be avoided pays, so guided by them such a search settled most of
+        the network before it paid.
         """
-        shortest = metric is Metric.SHORTEST
-        vmax = profile.max_speed_kmh
-        spec = self.landmarks.best(shortest, vmax, avoid_tolls, avoid_expressways)
-        tables = self.landmarks.tables
         if metric is Metric.CHEAPEST and not avoid_tolls and self._toll_sections.size:
-            money = self.toll_bounds(toll)
-            prices = toll[self._toll_sections]
-            if prices.min() > 0:
-                priced = self.landmarks.best(shortest, vmax, True, avoid_expressways)
-                if priced.without_tolls:
-                    return tables[priced], tables[spec], float(prices.min()) * kernels.TOLL_SCALE, money
-            return tables[spec], tables[spec], np.inf, money
-        return tables[spec], tables[spec], np.inf, self._no_money
+            return self.cheapest_bounds(toll), 0.0
+        spec = self.landmarks.best(metric is Metric.SHORTEST, profile.max_speed_kmh, avoid_tolls, avoid_expressways)
+        return self.landmarks.tables[spec], kernels.TABLE_MARGIN
 
     def _describe(self, arcs: np.ndarray, start: tuple[int, int, float], end: tuple[int, float], metric: Metric,
                   profile: VehicleProfile, toll: np.ndarray) -> Route:

@@ -88,15 +88,15 @@ def dijkstra_all(first: np.ndarray, other: np.ndarray, weight: np.ndarray, sourc
 
 
 @njit(cache=True, nogil=True)
-def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.ndarray) -> float:
+def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, margin: float, tgt_off: np.ndarray) -> float:
     """A lower bound on the cost from node ``v`` to the cheapest target (offsets included); inf: none reachable.
 
     ``bounds[v, k]`` = d(L_k, v) and ``bounds[v, K + k]`` = d(v, L_k); ``targets`` holds the targets'
     rows. Per landmark L: d(v,t) >= d(L,t) - d(L,v) and d(v,t) >= d(v,L) - d(t,L). Unreachable is
     stored as ``UNREACHABLE`` (finite, so the loop needs no branch and vectorises): where it makes a
     term meaningless the term comes out hugely negative, where it proves t unreachable from v hugely
-    positive. The tables are float32: each term gives up ``TABLE_MARGIN`` of its operands, more than
-    float32 rounding can have added.
+    positive. Float32 tables give up ``margin`` (``TABLE_MARGIN``) of each term's operands, more than
+    float32 rounding can have added; the float64 tables of cheapest routes need none (0).
     """
     half = bounds.shape[1] // 2
     best = np.inf
@@ -107,54 +107,11 @@ def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.nda
             from_t = targets[j, k]
             to_v = np.float64(bounds[v, half + k])
             to_t = targets[j, half + k]
-            d = max(from_t - from_v - TABLE_MARGIN * (from_t + from_v), to_v - to_t - TABLE_MARGIN * (to_v + to_t))
+            d = max(from_t - from_v - margin * (from_t + from_v), to_v - to_t - margin * (to_v + to_t))
             lb = max(lb, d)
         if lb < PROVEN_UNREACHABLE:
             best = min(best, lb + tgt_off[j])
     return best
-
-
-@njit(cache=True, nogil=True)
-def money_bound(v: int, money: np.ndarray, targets: np.ndarray) -> float:
-    """A lower bound on the toll money from node ``v`` to the nearest target in money (inf: none reachable).
-
-    The same triangle bounds as ``lower_bound``, on a float64 table of money distances and without
-    a margin: scaled by ``TOLL_SCALE`` even a relative 1e-7 would be seconds, too coarse for the
-    time that breaks ties between equally priced routes.
-    """
-    half = money.shape[1] // 2
-    best = np.inf
-    for j in range(targets.shape[0]):
-        lb = 0.0
-        for k in range(half):
-            lb = max(lb, targets[j, k] - money[v, k], money[v, half + k] - targets[j, half + k])
-        if lb < PROVEN_UNREACHABLE:
-            best = min(best, lb)
-    return best
-
-
-@njit(cache=True, nogil=True)
-def potential(v: int, bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
-              extra: float, money: np.ndarray, money_targets: np.ndarray, tgt_off: np.ndarray) -> float:
-    """The A* potential: the primary bound, or for cheapest routes also the money that must be paid.
-
-    Cheapest: ``bounds`` is the toll-free table, ``fallback`` the free-flow one, ``extra`` the least
-    money (scaled) any route through a toll section pays. A route is toll-free (>= both bounds) or
-    pays (>= extra + fallback). Taking the max before the min keeps the potential consistent also
-    across toll edges, which the toll-free table knows nothing about, so states are settled once.
-    ``money`` (empty unless cheapest) bounds the money still to pay from ``v``: a route costs at
-    least that (scaled) plus the free-flow time, a consistent bound too (a sum of consistent ones),
-    and the one that keeps a search whose toll cannot be avoided from first settling every state
-    reachable toll-free.
-    """
-    h = lower_bound(v, bounds, targets, tgt_off)
-    if extra < np.inf or money.shape[0] > 0:
-        h2 = lower_bound(v, fallback, fallback_targets, tgt_off)
-        if extra < np.inf:
-            h = min(max(h, h2), extra + h2)
-        if money.shape[0] > 0:
-            h = max(h, money_bound(v, money, money_targets) * TOLL_SCALE + h2)
-    return h
 
 
 @njit(cache=True, nogil=True)
@@ -174,8 +131,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
           edge_length: np.ndarray, edge_speed: np.ndarray, toll: np.ndarray,
           slow: np.ndarray, closed: np.ndarray, blocked: np.ndarray, pen: np.ndarray,
           metric: int, vmax: float,
-          bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
-          extra: float, money: np.ndarray, money_targets: np.ndarray,
+          bounds: np.ndarray, targets: np.ndarray, margin: float,
           src_node: np.ndarray, src_off: np.ndarray, src_edge: np.ndarray,
           tgt_node: np.ndarray, tgt_off: np.ndarray, tgt_edge: np.ndarray,
           dist: np.ndarray, hcache: np.ndarray, pred: np.ndarray, pred_arc: np.ndarray, mark: np.ndarray,
@@ -209,7 +165,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
         s = n + src_edge[i] if src_edge[i] >= 0 and has_ban[v] else v
         if mark[s] == reached and dist[s] <= g:
             continue
-        h = potential(v, bounds, targets, fallback, fallback_targets, extra, money, money_targets, tgt_off)
+        h = lower_bound(v, bounds, targets, margin, tgt_off)
         if h == np.inf:
             continue
         mark[s] = reached
@@ -268,7 +224,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
                 w *= pen[sec]
             ng = g + w
             if m != reached:
-                h = potential(u, bounds, targets, fallback, fallback_targets, extra, money, money_targets, tgt_off)
+                h = lower_bound(u, bounds, targets, margin, tgt_off)
                 if h == np.inf:
                     continue
                 hcache[ns] = h
