@@ -188,9 +188,9 @@ class RouteEngine:
                     self.graph.first_out, self.graph.head, self.graph.section, self.graph.has_ban,
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
                     self.slowdown, self._closed_edge, blocked, self._no_penalty if penalty is None else penalty,
-                    metric.code,
-                    float(profile.max_speed_kmh), bounds, rows, margin, src_node, src_off, src_edge, tgt_node, tgt_off, tgt_edge, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
-                    work.next_qid(), work.hkey, work.hval)
+                    metric.code, float(profile.max_speed_kmh), bounds, rows, margin,
+                    src_node, src_off, src_edge, tgt_node, tgt_off, tgt_edge,
+                    work.dist, work.hcache, work.pred, work.pred_arc, work.mark, work.next_qid(), work.hkey, work.hval)
                 if status == kernels.OK:
                     break
                 work.hkey = np.empty(2 * work.hkey.shape[0])

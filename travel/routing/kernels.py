@@ -119,7 +119,7 @@ def banned(ban_first: np.ndarray, ban_to: np.ndarray, e_in: int, f: int) -> bool
     """Whether edge ``f`` may not follow edge ``e_in`` (a banned turn; ``e_in`` < 0: arrived by no edge)."""
     if e_in < 0:
         return False
-    for b in range(ban_first[e_in], ban_first[e_in + 1]):
+    for b in range(ban_first[e_in], ban_first[e_in + 1]):  # noqa: SIM110 - a plain loop compiles to a plain loop
         if ban_to[b] == f:
             return True
     return False

@@ -6,10 +6,11 @@ only raises a weight or removes an edge, and a shortest distance never drops whe
 the triangle bounds built from a table stay valid lower bounds forever — no recomputation on
 closures or congestion.
 
-One table per ``BoundSpec``: plain length (shortest), free-flow time (fastest, and cheapest's
-fallback), and tighter ones for common requests whose weights are far above free flow — slow
-vehicles (a speed cap) and avoided tolls or expressways (those sections left out). A loose bound
-costs no correctness, only search time; a tight one is what keeps truck and toll-free queries fast.
+One table per ``BoundSpec``: plain length (shortest), free-flow time (fastest), and tighter ones
+for common requests whose weights are far above free flow — slow vehicles (a speed cap) and avoided
+tolls or expressways (those sections left out). A loose bound costs no correctness, only search
+time; a tight one is what keeps truck and toll-free queries fast. Cheapest routes get a table of
+their own metric per toll cost array, built on first use (``RouteEngine.cheapest_bounds``).
 """
 
 from __future__ import annotations
