@@ -7,8 +7,8 @@ part obeys what the rest of the route obeys — one-way, closures, the vehicle's
 into and out of it (the seed names its section) — while a point exactly at a junction simply stands
 there. Two consecutive points on one section are joined straight along it when that way is open.
 Legs between via points are searched one by one and joined; alternatives are sought only for a
-route without via points. Unless tolls are avoided (and
-always for ``cheapest``), sections carry their toll for the class in the tariff period of departure.
+route without via points. Unless tolls are avoided (and always for ``cheapest``), sections carry
+their toll for the class in the tariff period of departure.
 """
 
 from __future__ import annotations
