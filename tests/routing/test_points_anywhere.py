@@ -96,3 +96,11 @@ async def test_a_waypoints_own_section_obeys_the_vehicles_limits() -> None:
     assert await km(low, "113.05,34.0", "113.24,34.0") > 0
     with pytest.raises(Unroutable, match="for this vehicle"):
         await planner_over(low).plan(request("113.05,34.0", "113.24,34.0", cls=13, height_m=4.0))
+
+
+async def test_a_via_point_on_the_same_section_joins_straight_legs() -> None:
+    line = [section("ab", [(113.0, 34.0), (113.1, 34.0)], road="S1", road_class="provincial", from_node="a",
+                    to_node="b", end_stake_m=10_000.0, speed_kmh=60.0)]
+    body = await planner_over(line).plan(request("113.01,34.0", "113.09,34.0", via=("113.05,34.0",)))
+    assert body["routes"][0]["distance_km"] == pytest.approx(8.0, abs=0.01)
+    assert body["routes"][0]["duration_min"] == pytest.approx(8.0, abs=0.1)
