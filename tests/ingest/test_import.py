@@ -227,3 +227,26 @@ async def test_the_collector_is_restored_after_an_import_even_a_refused_one(stor
     with pytest.raises(ImportRefused):
         await import_file(store, InProcessBus(), Kind.POI, _bad_files(tmp_path)["bad"][0])
     assert gc.get_threshold() == thresholds
+
+
+async def test_banned_turns_import_with_their_via_node_and_in_the_older_form(store: Store, tmp_path: Path) -> None:
+    data = json.loads((BUNDLE_DIR / "road_network.geojson").read_text(encoding="utf-8"))
+    first, second = data["features"][0], data["features"][1]
+    via = first["properties"]["to_node"]
+    first["properties"]["banned_turns"] = [{"to": f"geodata:{second['id']}", "via": via}]
+    second["properties"]["banned_turns"] = [f"geodata:{first['id']}"]  # the older form: at every shared node
+    data["features"] = [first, second]
+    path = tmp_path / "network.geojson"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    bus = InProcessBus()
+    await bus.start()
+    assert (await import_file(store, bus, Kind.ROAD_SECTION, path)).created == 2
+    stored = [await store.get(Kind.ROAD_SECTION, f"geodata:{f['id']}") for f in (first, second)]
+    assert [(b.to, b.via) for r in stored for b in r.banned_turns] == [  # type: ignore[union-attr]
+        (f"geodata:{second['id']}", via), (f"geodata:{first['id']}", None)]
+    assert (await import_file(store, bus, Kind.ROAD_SECTION, path)).unchanged == 2
+    first["properties"]["banned_turns"] = [{"to": f"geodata:{second['id']}", "at": via}]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ImportRefused) as err:
+        await import_file(store, bus, Kind.ROAD_SECTION, path)
+    assert "feature 1" in "\n".join(err.value.errors)

@@ -213,13 +213,14 @@ def test_skipped_ways_and_concurrent_refs_are_reported(imported: tuple[dict[str,
 
 def test_turn_restrictions_become_banned_turns(imported: tuple[dict[str, RoadSection], OsmStats]) -> None:
     sections, _ = imported
-    banned = {source_id: s.banned_turns for source_id, s in sections.items() if s.banned_turns}
-    assert banned == {
-        "w700-0": ["osm:w702-0"],  # no_left_turn
-        "w703-0": ["osm:w700-0", "osm:w701-0"],  # only_straight_on: every other way out, not back
-        "w701-0": ["osm:w702-0"],  # no_right_turn except psv
-        "w702-0": ["osm:w703-0"],  # restriction:motorcar
-        "w100-1": ["osm:w200-1"],  # the pieces driving into and out of n3
+    banned = {source_id: [(b.to, b.via) for b in s.banned_turns] for source_id, s in sections.items()
+              if s.banned_turns}
+    assert banned == {  # each at the relation's via node
+        "w700-0": [("osm:w702-0", "n71")],  # no_left_turn
+        "w703-0": [("osm:w700-0", "n71"), ("osm:w701-0", "n71")],  # only_straight_on: every other way out, not back
+        "w701-0": [("osm:w702-0", "n71")],  # no_right_turn except psv
+        "w702-0": [("osm:w703-0", "n71")],  # restriction:motorcar
+        "w100-1": [("osm:w200-1", "n3")],  # the pieces driving into and out of n3
     }
 
 
@@ -254,7 +255,7 @@ def test_banned_turns_name_sections_after_degenerate_pieces(tmp_path: Path) -> N
     stats = OsmStats()
     sections = {s.source_id: s for s in read_osm(path, stats=stats)}
     assert stats.skipped == {"degenerate": 1} and stats.restrictions == 1
-    assert sections["w3-0"].banned_turns == ["osm:w1-1"]
+    assert [(b.to, b.via) for b in sections["w3-0"].banned_turns] == [("osm:w1-1", "n3")]
     assert sections["w1-1"].from_node == "n3"
 
 

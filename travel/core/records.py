@@ -150,6 +150,17 @@ class Restrictions(StrictModel):
     forbidden_classes: list[int] = Field(default_factory=list)
 
 
+class BannedTurn(StrictModel):
+    """A turn that may not be made: from the section holding it into section ``to`` at node ``via``.
+
+    ``via`` is a ``from_node``/``to_node`` id; without it the ban holds at every node the two
+    sections share (the older form, a plain id, still reads as that).
+    """
+
+    to: str
+    via: str | None = None
+
+
 class RoadSection(Record):
     """One directed-or-both-ways piece of the road network between two nodes."""
 
@@ -169,9 +180,18 @@ class RoadSection(Record):
     lanes: int | None = Field(default=None, ge=1, le=12)
     toll: bool = False
     restrictions: Restrictions | None = None
-    banned_turns: list[str] = Field(
-        default_factory=list, description="ids of sections that may not be entered straight from this one at "
-                                          "the node they share (turn restrictions, e.g. from OSM relations)")
+    banned_turns: list[BannedTurn] = Field(
+        default_factory=list, description="turns that may not be made from this section: into section `to` at "
+                                          "node `via` (turn restrictions, e.g. from OSM relations); a plain "
+                                          "section id bans the turn at every node the two share")
+
+    @field_validator("banned_turns", mode="before")
+    @classmethod
+    def _plain_ids(cls, value: Any) -> Any:
+        """Accept the older form, a plain section id, as a ban at every shared node."""
+        if isinstance(value, list):
+            return [{"to": item} if isinstance(item, str) else item for item in value]
+        return value
 
     @property
     def road_code(self) -> str | None:

@@ -23,7 +23,8 @@ carriageways of a dual carriageway are separate chains numbered the same way. Ea
 :mod:`travel.core.linref` before matching official stakes.
 
 **Turn restrictions** (``type=restriction`` relations: ``from`` way, ``via`` node, ``to`` way) become
-``banned_turns`` of the section of the ``from`` way that drives into the via node: ``no_*`` bans the
+``banned_turns`` (``{"to": section, "via": "n<via node>"}``: they hold at the via node only) of the
+section of the ``from`` way that drives into the via node: ``no_*`` bans the
 ``to`` section(s) (``no_entry`` may name several ``from`` ways, ``no_exit`` several ``to`` ways),
 ``only_*`` bans every other section leaving the via node (not the ``from`` section itself). A way
 passing through the via node is resolved by its one-way direction; when both of its sections there
@@ -178,7 +179,7 @@ class _Survey(NamedTuple):
 
     shared: osmium.index.IdSet
     stakes: dict[int, tuple[float, int]]
-    bans: dict[str, list[str]]
+    bans: dict[str, list[tuple[str, int]]]  # (banned section source id, via node) by from section
 
 
 class _Skip(Exception):
@@ -367,9 +368,9 @@ def _ends_at(ways: list[_Outline], shared: osmium.index.IdSet, vias: set[int]) -
 
 
 def _bans(restrictions: list[_Restriction], ends_at: dict[int, list[_End]], kept: set[int],
-          stats: OsmStats) -> dict[str, list[str]]:
-    """Banned section source ids by the source id of the section they may not be entered from."""
-    bans: dict[str, set[str]] = {}
+          stats: OsmStats) -> dict[str, list[tuple[str, int]]]:
+    """(banned section source id, via node) by the source id of the section they may not be entered from."""
+    bans: dict[str, set[tuple[str, int]]] = {}
     for restriction in restrictions:
         try:
             turns = _banned_turns(restriction, ends_at.get(restriction.via, []), kept)
@@ -378,7 +379,7 @@ def _bans(restrictions: list[_Restriction], ends_at: dict[int, list[_End]], kept
             continue
         stats.restrictions += 1
         for from_section, to_section in turns:
-            bans.setdefault(from_section, set()).add(to_section)
+            bans.setdefault(from_section, set()).add((to_section, restriction.via))
     return {section: sorted(banned) for section, banned in bans.items()}
 
 
@@ -513,7 +514,7 @@ def _sections(way: _Way, survey: _Survey, source: str, updated_at: datetime) -> 
         coords = _dedupe(way.coords[piece.start : piece.end + 1])
         length = _length(coords)
         source_id = _source_id(way.id, piece.n)
-        banned = [_record_id(source, banned) for banned in survey.bans.get(source_id, ())]
+        banned = [{"to": _record_id(source, to), "via": f"n{via}"} for to, via in survey.bans.get(source_id, ())]
         stakes = (base + sign * along, base + sign * (along + length))
         yield _section(way, piece, coords, source_id, source, updated_at, {**fields, "banned_turns": banned}, stakes)
         along += length

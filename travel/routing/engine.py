@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,13 +18,18 @@ import numpy as np
 
 from travel.routing import kernels
 from travel.routing.graph import Graph, Sections, build_graph
-from travel.routing.landmarks import DEFAULT_SPECS, BoundSpec, EdgeData, Landmarks, compute
+from travel.routing.landmarks import DEFAULT_SPECS, BoundSpec, EdgeData, Landmarks, compute, table
 from travel.routing.profiles import PASSENGER_CAR, BlockedMasks, Metric, VehicleProfile
 
 Direction = Literal["both", "forward", "backward"]
 DIRECTION_BITS: dict[str, np.uint8] = {"forward": np.uint8(1), "backward": np.uint8(2), "both": np.uint8(3)}
-Seed = tuple[int, float]
-"""A place a route may start or end: a node and the cost (in the metric's weight) between it and the point."""
+Seed = tuple[int, float] | tuple[int, float, int, bool]
+"""A place a route may start or end: a node and the cost (in the metric's weight) between it and the point.
+
+A point part-way along a section adds that section and the direction driven on it between the point
+and the node (``True``: from→to), so turn bans between it and the next section hold.
+"""
+CHEAPEST_TABLES = 4  # landmark tables of cheapest routes kept (one per toll cost array: class and tariff period)
 
 
 
@@ -57,7 +63,8 @@ def joined(legs: Sequence[Route]) -> Route:
         length_m=sum(leg.length_m for leg in legs), time_s=sum(leg.time_s for leg in legs),
         toll=sum(leg.toll for leg in legs), sections=np.concatenate([leg.sections for leg in legs]),
         forward=np.concatenate([leg.forward for leg in legs]),
-        nodes=np.concatenate([legs[0].nodes] + [leg.nodes[1:] if leg.nodes[0] == prev.nodes[-1] else leg.nodes
+        nodes=np.concatenate([legs[0].nodes] + [leg.nodes[1:] if len(leg.nodes) and len(prev.nodes)
+                                                and leg.nodes[0] == prev.nodes[-1] else leg.nodes
                                                 for prev, leg in zip(legs, legs[1:], strict=False)]),
         source=legs[0].source, target=legs[-1].target, legs=tuple(legs))
 
@@ -105,6 +112,8 @@ class RouteEngine:
         self.slowdown = np.ones(s)
         self._zeros = np.zeros(s)
         self._no_penalty = np.zeros(0)
+        self._cheapest: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cheapest_lock = threading.Lock()
         self.masks = BlockedMasks(sections)
         sec = self.graph.section
         self._edge_length, self._edge_speed = self._length[sec], self._speed[sec]
@@ -166,12 +175,12 @@ class RouteEngine:
         metric = Metric(metric)
         if metric is Metric.CHEAPEST and toll_cost is None:
             raise ValueError("cheapest routes need toll_cost (fen per section for the vehicle class)")
-        src_node, src_off = self._seeds(sources, "sources")
-        tgt_node, tgt_off = self._seeds(targets, "targets")
+        src_node, src_off, src_edge = self._seeds(sources, "sources")
+        tgt_node, tgt_off, tgt_edge = self._seeds(targets, "targets")
         blocked = self.masks.get(profile, avoid_tolls, avoid_expressways)
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
-        bounds, fallback, extra = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
+        bounds, margin = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
+        rows = bounds[tgt_node].astype(np.float64)
         work = self._acquire()
         try:
             while True:
@@ -179,10 +188,9 @@ class RouteEngine:
                     self.graph.first_out, self.graph.head, self.graph.section, self.graph.has_ban,
                     self.graph.ban_first, self.graph.ban_to, self._edge_length, self._edge_speed, toll,
                     self.slowdown, self._closed_edge, blocked, self._no_penalty if penalty is None else penalty,
-                    metric.code,
-                    float(profile.max_speed_kmh), bounds, rows, fallback, fallback_rows, extra,
-                    src_node, src_off, tgt_node, tgt_off, work.dist, work.hcache, work.pred, work.pred_arc, work.mark,
-                    work.next_qid(), work.hkey, work.hval)
+                    metric.code, float(profile.max_speed_kmh), bounds, rows, margin,
+                    src_node, src_off, src_edge, tgt_node, tgt_off, tgt_edge,
+                    work.dist, work.hcache, work.pred, work.pred_arc, work.mark, work.next_qid(), work.hkey, work.hval)
                 if status == kernels.OK:
                     break
                 work.hkey = np.empty(2 * work.hkey.shape[0])
@@ -220,11 +228,36 @@ class RouteEngine:
         The search relies on exactly this value; it is public so tests can check that promise.
         """
         metric = Metric(metric)
-        tgt_node, tgt_off = self._seeds(targets, "targets")
+        tgt_node, tgt_off, _ = self._seeds(targets, "targets")
         toll = self._zeros if toll_cost is None else np.ascontiguousarray(toll_cost, np.float64)
-        bounds, fallback, extra = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
-        rows, fallback_rows = bounds[tgt_node].astype(np.float64), fallback[tgt_node].astype(np.float64)
-        return float(kernels.potential(node, bounds, rows, fallback, fallback_rows, extra, tgt_off))
+        bounds, margin = self._bounds(metric, profile, avoid_tolls, avoid_expressways, toll)
+        return float(kernels.lower_bound(node, bounds, bounds[tgt_node].astype(np.float64), margin, tgt_off))
+
+    def cheapest_bounds(self, toll_cost: np.ndarray) -> np.ndarray:
+        """The landmark table of cheapest routes for one toll cost array (fen per section), built once and kept.
+
+        Distances from and to the landmarks in the cheapest metric itself (free-flow seconds plus
+        fen × TOLL_SCALE), so the bound knows both the money still to pay and the time it takes.
+        Float64: at TOLL_SCALE even float32's relative 6e-8 would be seconds, too coarse for the time
+        that breaks ties between equally priced routes. Kept for the last ``CHEAPEST_TABLES`` arrays
+        by identity: the caller keeps one array per vehicle class and tariff period and never changes
+        it (``Search`` does). Seconds to build on a province: callers that must not pay that in a
+        query call this first.
+        """
+        key = id(toll_cost)
+        with self._cheapest_lock:
+            kept = self._cheapest.get(key)
+            if kept is not None and kept[0] is toll_cost:
+                self._cheapest.move_to_end(key)
+                return kept[1]
+        weight = self._edge_length * 3.6 / self._edge_speed + \
+            np.asarray(toll_cost, np.float64)[self.graph.section] * kernels.TOLL_SCALE
+        built = table(self.graph, self.landmarks.nodes, weight, np.float64)
+        with self._cheapest_lock:
+            self._cheapest[key] = (toll_cost, built)
+            while len(self._cheapest) > CHEAPEST_TABLES:
+                self._cheapest.popitem(last=False)
+        return built
 
     def section_weights(self, sections: np.ndarray, metric: Metric, profile: VehicleProfile,
                         toll_cost: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -240,25 +273,18 @@ class RouteEngine:
 
     # ------------------------------------------------------------------ helpers
     def _bounds(self, metric: Metric, profile: VehicleProfile, avoid_tolls: bool, avoid_expressways: bool,
-                toll: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """The landmark table to guide this request, a fallback table, and the extra cost that enables it.
+                toll: np.ndarray) -> tuple[np.ndarray, float]:
+        """The landmark table to guide this request and the margin its precision needs.
 
-        Cheapest routes are guided by the toll-free table when every toll section has a positive
-        price: a route is then either toll-free, or pays at least the smallest price (see
-        ``kernels.potential``). Where a toll is unavoidable that smallest price can be far below what
-        must be paid, and the search then covers much of the network (README: limits).
+        Cheapest routes through toll sections get a table of their own metric (``cheapest_bounds``):
+        the time tables know nothing of money, and the least toll price anywhere is far below what
+        a route whose toll cannot be avoided pays, so guided by them such a search settled most of
+        the network before it paid.
         """
-        shortest = metric is Metric.SHORTEST
-        vmax = profile.max_speed_kmh
-        spec = self.landmarks.best(shortest, vmax, avoid_tolls, avoid_expressways)
-        tables = self.landmarks.tables
         if metric is Metric.CHEAPEST and not avoid_tolls and self._toll_sections.size:
-            prices = toll[self._toll_sections]
-            if prices.min() > 0:
-                priced = self.landmarks.best(shortest, vmax, True, avoid_expressways)
-                if priced.without_tolls:
-                    return tables[priced], tables[spec], float(prices.min()) * kernels.TOLL_SCALE
-        return tables[spec], tables[spec], np.inf
+            return self.cheapest_bounds(toll), 0.0
+        spec = self.landmarks.best(metric is Metric.SHORTEST, profile.max_speed_kmh, avoid_tolls, avoid_expressways)
+        return self.landmarks.tables[spec], kernels.TABLE_MARGIN
 
     def _describe(self, arcs: np.ndarray, start: tuple[int, int, float], end: tuple[int, float], metric: Metric,
                   profile: VehicleProfile, toll: np.ndarray) -> Route:
@@ -282,7 +308,8 @@ class RouteEngine:
                      nodes=np.concatenate([[node], self.graph.head[arcs]]).astype(np.int32),
                      source=source, target=target)
 
-    def _seeds(self, seeds: Sequence[Seed], what: str) -> tuple[np.ndarray, np.ndarray]:
+    def _seeds(self, seeds: Sequence[Seed], what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nodes, offsets and the edge each seed drives on its point's section (-1: none)."""
         if not seeds:
             raise ValueError(f"{what}: at least one (node, offset) is needed")
         nodes = np.array([s[0] for s in seeds], np.int32)
@@ -291,7 +318,16 @@ class RouteEngine:
             raise ValueError(f"{what}: node index out of range")
         if not (np.isfinite(offsets).all() and (offsets >= 0).all()):
             raise ValueError(f"{what}: offsets must be finite and >= 0")
-        return nodes, offsets
+        edges = np.full(len(seeds), -1, np.int64)
+        ends = self.graph.head if what == "sources" else self.graph.tail
+        for k, seed in enumerate(seeds):
+            if len(seed) == 4:
+                section, forward = int(seed[2]), bool(seed[3])
+                edge = int(self._edge_of[section, 0 if forward else 1]) if 0 <= section < self.sections.count else -1
+                if edge < 0 or ends[edge] != nodes[k]:
+                    raise ValueError(f"{what}: section {section} is not driven that way to or from node {nodes[k]}")
+                edges[k] = edge
+        return nodes, offsets, edges
 
     def _acquire(self) -> _Workspace:
         with self._pool_lock:

@@ -88,15 +88,15 @@ def dijkstra_all(first: np.ndarray, other: np.ndarray, weight: np.ndarray, sourc
 
 
 @njit(cache=True, nogil=True)
-def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.ndarray) -> float:
+def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, margin: float, tgt_off: np.ndarray) -> float:
     """A lower bound on the cost from node ``v`` to the cheapest target (offsets included); inf: none reachable.
 
     ``bounds[v, k]`` = d(L_k, v) and ``bounds[v, K + k]`` = d(v, L_k); ``targets`` holds the targets'
     rows. Per landmark L: d(v,t) >= d(L,t) - d(L,v) and d(v,t) >= d(v,L) - d(t,L). Unreachable is
     stored as ``UNREACHABLE`` (finite, so the loop needs no branch and vectorises): where it makes a
     term meaningless the term comes out hugely negative, where it proves t unreachable from v hugely
-    positive. The tables are float32: each term gives up ``TABLE_MARGIN`` of its operands, more than
-    float32 rounding can have added.
+    positive. Float32 tables give up ``margin`` (``TABLE_MARGIN``) of each term's operands, more than
+    float32 rounding can have added; the float64 tables of cheapest routes need none (0).
     """
     half = bounds.shape[1] // 2
     best = np.inf
@@ -107,7 +107,7 @@ def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.nda
             from_t = targets[j, k]
             to_v = np.float64(bounds[v, half + k])
             to_t = targets[j, half + k]
-            d = max(from_t - from_v - TABLE_MARGIN * (from_t + from_v), to_v - to_t - TABLE_MARGIN * (to_v + to_t))
+            d = max(from_t - from_v - margin * (from_t + from_v), to_v - to_t - margin * (to_v + to_t))
             lb = max(lb, d)
         if lb < PROVEN_UNREACHABLE:
             best = min(best, lb + tgt_off[j])
@@ -115,20 +115,14 @@ def lower_bound(v: int, bounds: np.ndarray, targets: np.ndarray, tgt_off: np.nda
 
 
 @njit(cache=True, nogil=True)
-def potential(v: int, bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
-              extra: float, tgt_off: np.ndarray) -> float:
-    """The A* potential: the primary bound, or for cheapest routes min(max(primary, fallback), extra + fallback).
-
-    Cheapest: ``bounds`` is the toll-free table, ``fallback`` the free-flow one, ``extra`` the least
-    money (scaled) any route through a toll section pays. A route is toll-free (>= both bounds) or
-    pays (>= extra + fallback). Taking the max before the min keeps the potential consistent also
-    across toll edges, which the toll-free table knows nothing about, so states are settled once.
-    """
-    h = lower_bound(v, bounds, targets, tgt_off)
-    if extra < np.inf:
-        h2 = lower_bound(v, fallback, fallback_targets, tgt_off)
-        h = min(max(h, h2), extra + h2)
-    return h
+def banned(ban_first: np.ndarray, ban_to: np.ndarray, e_in: int, f: int) -> bool:
+    """Whether edge ``f`` may not follow edge ``e_in`` (a banned turn; ``e_in`` < 0: arrived by no edge)."""
+    if e_in < 0:
+        return False
+    for b in range(ban_first[e_in], ban_first[e_in + 1]):  # noqa: SIM110 - a plain loop compiles to a plain loop
+        if ban_to[b] == f:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -137,9 +131,9 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
           edge_length: np.ndarray, edge_speed: np.ndarray, toll: np.ndarray,
           slow: np.ndarray, closed: np.ndarray, blocked: np.ndarray, pen: np.ndarray,
           metric: int, vmax: float,
-          bounds: np.ndarray, targets: np.ndarray, fallback: np.ndarray, fallback_targets: np.ndarray,
-          extra: float,
-          src_node: np.ndarray, src_off: np.ndarray, tgt_node: np.ndarray, tgt_off: np.ndarray,
+          bounds: np.ndarray, targets: np.ndarray, margin: float,
+          src_node: np.ndarray, src_off: np.ndarray, src_edge: np.ndarray,
+          tgt_node: np.ndarray, tgt_off: np.ndarray, tgt_edge: np.ndarray,
           dist: np.ndarray, hcache: np.ndarray, pred: np.ndarray, pred_arc: np.ndarray, mark: np.ndarray,
           qid: int, hkey: np.ndarray, hval: np.ndarray) -> tuple[int, float, int, int]:
     """Multi-source, multi-target A* over directed edges; returns (status, weight, end state, target index).
@@ -154,6 +148,10 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
     (``edge_length``, ``edge_speed``) is in edge order, next to ``head``, to save cache misses; an
     empty ``pen`` means no penalties. ``hcache`` keeps each reached state's potential, so an
     improved state is pushed again without recomputing it.
+
+    A seed may name the edge of the point's own section it drives (``src_edge``/``tgt_edge``, -1:
+    none, the point is at the node): a source then starts as having used that edge, so a ban on
+    turning off it holds, and a target is reached only by a state that may turn into it.
     """
     n = first_out.shape[0] - 1
     cap = hkey.shape[0]
@@ -164,19 +162,20 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
     for i in range(src_node.shape[0]):
         v = src_node[i]
         g = src_off[i]
-        if mark[v] == reached and dist[v] <= g:
+        s = n + src_edge[i] if src_edge[i] >= 0 and has_ban[v] else v
+        if mark[s] == reached and dist[s] <= g:
             continue
-        h = potential(v, bounds, targets, fallback, fallback_targets, extra, tgt_off)
+        h = lower_bound(v, bounds, targets, margin, tgt_off)
         if h == np.inf:
             continue
-        mark[v] = reached
-        dist[v] = g
-        hcache[v] = h
-        pred[v] = -1
-        pred_arc[v] = -1 - i
+        mark[s] = reached
+        dist[s] = g
+        hcache[s] = h
+        pred[s] = -1
+        pred_arc[s] = -1 - i
         if size == cap:
             return HEAP_FULL, np.inf, -1, -1
-        size = heap_push(hkey, hval, size, g + h, v)
+        size = heap_push(hkey, hval, size, g + h, s)
     best = np.inf
     best_state = -1
     best_target = -1
@@ -197,15 +196,10 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
             e_in = s - n
             v = head[e_in]
         for j in range(tgt_node.shape[0]):
-            if tgt_node[j] == v and g + tgt_off[j] < best:
+            if tgt_node[j] == v and g + tgt_off[j] < best and not banned(ban_first, ban_to, e_in, tgt_edge[j]):
                 best = g + tgt_off[j]
                 best_state = s
                 best_target = j
-        ban_lo = 0
-        ban_hi = 0
-        if e_in >= 0:
-            ban_lo = ban_first[e_in]
-            ban_hi = ban_first[e_in + 1]
         for f in range(first_out[v], first_out[v + 1]):
             u = head[f]
             ns = n + f if has_ban[u] else u
@@ -215,12 +209,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
             sec = esec[f]
             if closed[f] or blocked[sec]:
                 continue
-            banned = False
-            for b in range(ban_lo, ban_hi):
-                if ban_to[b] == f:
-                    banned = True
-                    break
-            if banned:
+            if banned(ban_first, ban_to, e_in, f):
                 continue
             if metric == SHORTEST:
                 w = edge_length[f]
@@ -235,7 +224,7 @@ def astar(first_out: np.ndarray, head: np.ndarray, esec: np.ndarray,
                 w *= pen[sec]
             ng = g + w
             if m != reached:
-                h = potential(u, bounds, targets, fallback, fallback_targets, extra, tgt_off)
+                h = lower_bound(u, bounds, targets, margin, tgt_off)
                 if h == np.inf:
                     continue
                 hcache[ns] = h

@@ -6,10 +6,11 @@ only raises a weight or removes an edge, and a shortest distance never drops whe
 the triangle bounds built from a table stay valid lower bounds forever — no recomputation on
 closures or congestion.
 
-One table per ``BoundSpec``: plain length (shortest), free-flow time (fastest, and cheapest's
-fallback), and tighter ones for common requests whose weights are far above free flow — slow
-vehicles (a speed cap) and avoided tolls or expressways (those sections left out). A loose bound
-costs no correctness, only search time; a tight one is what keeps truck and toll-free queries fast.
+One table per ``BoundSpec``: plain length (shortest), free-flow time (fastest), and tighter ones
+for common requests whose weights are far above free flow — slow vehicles (a speed cap) and avoided
+tolls or expressways (those sections left out). A loose bound costs no correctness, only search
+time; a tight one is what keeps truck and toll-free queries fast. Cheapest routes get a table of
+their own metric per toll cost array, built on first use (``RouteEngine.cheapest_bounds``).
 """
 
 from __future__ import annotations
@@ -105,16 +106,23 @@ def compute(graph: Graph, edges: EdgeData, specs: Sequence[BoundSpec], count: in
     for k in range(count):
         nodes[k] = int(np.argmax(nearest))
         nearest = np.minimum(nearest, _reachable(dijkstra_all(graph.first_out, graph.head, base, int(nodes[k]))))
-    first_in, in_tail, in_edge = graph.reverse()
-    tables = {}
-    for spec in dict.fromkeys([*REQUIRED_SPECS, *specs]):
-        w = edges.weights(spec)
-        table = np.empty((n, 2 * count), np.float32)
-        for k, lm in enumerate(nodes.tolist()):
-            table[:, k] = np.minimum(dijkstra_all(graph.first_out, graph.head, w, lm), UNREACHABLE)
-            table[:, count + k] = np.minimum(dijkstra_all(first_in, in_tail, w[in_edge], lm), UNREACHABLE)
-        tables[spec] = table
+    tables = {spec: table(graph, nodes, edges.weights(spec), np.float32)
+              for spec in dict.fromkeys([*REQUIRED_SPECS, *specs])}
     return Landmarks(nodes, tables)
+
+
+def table(graph: Graph, nodes: np.ndarray, weight: np.ndarray, dtype: type) -> np.ndarray:
+    """``t[v, k]`` = d(L_k, v) and ``t[v, K + k]`` = d(v, L_k) under per-edge ``weight`` (no path: UNREACHABLE).
+
+    Also the toll money tables of cheapest routes (float64 there, see ``kernels.money_bound``).
+    """
+    count = nodes.shape[0]
+    first_in, in_tail, in_edge = graph.reverse()
+    out = np.empty((graph.node_count, 2 * count), dtype)
+    for k, lm in enumerate(nodes.tolist()):
+        out[:, k] = np.minimum(dijkstra_all(graph.first_out, graph.head, weight, lm), UNREACHABLE)
+        out[:, count + k] = np.minimum(dijkstra_all(first_in, in_tail, weight[in_edge], lm), UNREACHABLE)
+    return out
 
 
 def _reachable(dist: np.ndarray) -> np.ndarray:

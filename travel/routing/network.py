@@ -28,6 +28,7 @@ from travel.routing.profiles import BlockedMasks
 
 log = logging.getLogger(__name__)
 
+AT_NODE = 1e-9  # a snapped point this close (as a fraction) to a section's end is at its node
 EVENT_MATCH_M = 60.0  # an event without stakes lies on the sections within this distance of its geometry
 CLOSING = frozenset({EventType.CLOSURE})
 SLOWDOWN: dict[EventType, dict[Severity, float]] = {
@@ -88,16 +89,26 @@ class RoadNetwork:
             self._by_road.setdefault(r.road, []).append(i)
 
     def _turn_bans(self, ends: np.ndarray) -> list[tuple[int, int, int]]:
-        """(from, via node, to) for every banned turn whose sections exist and share a node."""
+        """(from, via node, to) for every banned turn whose sections exist and meet at its via node.
+
+        A ban without a via node holds at every node the two sections share.
+        """
         bans = []
         for i, record in enumerate(self.records):
-            for target in record.banned_turns:
-                j = self.position.get(target)
+            for turn in record.banned_turns:
+                j = self.position.get(turn.to)
                 if j is None:
-                    log.warning("turn ban to an unknown section ignored", extra={"section": record.id, "to": target})
+                    log.warning("turn ban to an unknown section ignored", extra={"section": record.id, "to": turn.to})
                     continue
-                for via in set(ends[i].tolist()) & set(ends[j].tolist()):
-                    bans.append((i, via, j))
+                shared = set(ends[i].tolist()) & set(ends[j].tolist())
+                if turn.via is not None:
+                    via = self.node_number.get(turn.via)
+                    if via not in shared:
+                        log.warning("turn ban at a node the sections do not share ignored",
+                                    extra={"section": record.id, "to": turn.to, "via": turn.via})
+                        continue
+                    shared = {via}
+                bans.extend((i, via, j) for via in sorted(shared))
         return bans
 
     def _limits(self, name: str) -> np.ndarray:
@@ -113,6 +124,8 @@ class RoadNetwork:
             raise Unroutable(f"{lon:.6f},{lat:.6f} is more than {max_m / 1000:g} km from any road{detail}")
         section = self.position[found[0][0]]
         fraction, distance = locate_on_line(self.records[section].geometry.shape, lon, lat)
+        if fraction < AT_NODE or fraction > 1 - AT_NODE:  # on the junction itself, not a hair's breadth along
+            fraction = float(round(fraction))
         return Snapped(section, fraction, distance)
 
     def on_road(self, road: str, low_m: float, high_m: float) -> list[int]:

@@ -34,7 +34,7 @@ from travel.routing.answer import (
     WaypointOut,
 )
 from travel.routing.network import LiveState, RoadNetwork
-from travel.routing.search import Found, Journey, Waypoint
+from travel.routing.search import DIRECT, Found, Journey, Waypoint
 from travel.routing.stations import toll_trips
 from travel.tolls.answer import TollOut
 from travel.tolls.book import TollBook
@@ -212,6 +212,9 @@ def _pieces(journey: Journey, found: Found) -> list[Piece]:
     pieces: list[Piece] = []
     for k, leg in enumerate(route.legs or (route,)):
         here, there = places[k].snapped, places[k + 1].snapped
+        if sources[k] == DIRECT:
+            pieces.append(Piece(here.section, there.fraction >= here.fraction, here.fraction, there.fraction))
+            continue
         leave, arrive = legs[k][0][sources[k]].forward, legs[k][1][targets[k]].forward
         pieces.append(Piece(here.section, leave, here.fraction, 1.0 if leave else 0.0))
         pieces += [Piece(s, f, 0.0 if f else 1.0, 1.0 if f else 0.0)

@@ -2,10 +2,13 @@
 
 The engine knows nodes; a traveller names places, and a place lies part-way along a section. So a
 request becomes a ``Journey``: each place resolved and snapped to its section, and each leg's ways
-off and onto those sections (one-way sections and closures allowed for) as the engine's seeds,
-priced by the part of the section driven. Legs between via points are searched one by one and
-joined; alternatives are sought only for a route without via points. Unless tolls are avoided (and
-always for ``cheapest``), sections carry their toll for the class in the tariff period of departure.
+off and onto those sections as the engine's seeds, priced by the part of the section driven. That
+part obeys what the rest of the route obeys — one-way, closures, the vehicle's limits, and turn bans
+into and out of it (the seed names its section) — while a point exactly at a junction simply stands
+there. Two consecutive points on one section are joined straight along it when that way is open.
+Legs between via points are searched one by one and joined; alternatives are sought only for a
+route without via points. Unless tolls are avoided (and always for ``cheapest``), sections carry
+their toll for the class in the tariff period of departure.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from travel.core.vehicle_classes import VehicleClass
 from travel.read.places import Candidate, PlaceKind, PlaceResolver
 from travel.read.readmodel import ReadModel
 from travel.routing.alternatives import alternatives
-from travel.routing.engine import Route, Seed, joined
+from travel.routing.engine import Route, RouteEngine, Seed, joined
 from travel.routing.network import RoadNetwork, Snapped, Unroutable
 from travel.routing.profiles import Metric, VehicleProfile
 from travel.routing.vehicles import profile_for
@@ -34,6 +37,7 @@ from travel.tolls.tariff import NotPriced
 MAX_VIA = 5
 MAX_ALTERNATIVES = 3
 SNAP_M = 10_000.0  # a point further than this from every road cannot start or end a route
+DIRECT = -1  # Route.source/target of a leg driven straight along one section, from one point to the next
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,18 +123,16 @@ class Search:
         if request.optimize is Metric.CHEAPEST or not request.avoid_tolls:
             options["toll_cost"] = self._toll_cost(network, request.vehicle_class, request.depart_at)
         return Journey(network=network, request=request, places=places, profile=profile, options=options,
-                       legs=legs_seeds(network, places, request.optimize, profile))
+                       legs=legs_seeds(network.engine, places, request.optimize, profile, options.get("toll_cost")))
 
     def routes(self, journey: Journey) -> list[Found]:
         """The routes found (the best first), each with the seed ways it left and reached each place by."""
-        engine, request, legs = journey.network.engine, journey.request, journey.legs
-        if not all(out and into for out, into in legs):
-            return []
+        request, legs, places = journey.request, journey.legs, journey.places
         found_legs: list[list[Route]] = []
-        for here, there in legs:
+        for k, ways in enumerate(legs):
             wanted = 1 + request.alternatives if len(legs) == 1 else 1
-            found = alternatives(engine, [w.seed for w in here], [w.seed for w in there], wanted,
-                                 request.optimize, journey.profile, **journey.options)
+            found = leg_routes(journey.network.engine, places[k].snapped, places[k + 1].snapped, ways, wanted,
+                               request.optimize, journey.profile, journey.options)
             if not found:
                 return []
             found_legs.append(found)
@@ -192,28 +194,71 @@ class Search:
         return cost
 
 
-def seed_ways(network: RoadNetwork, w: Waypoint, metric: Metric, profile: VehicleProfile,
-              leaving: bool) -> list[SeedWay]:
-    """The ways between the point and the ends of its section that are open (one-way and closures allowed for)."""
-    i, f = w.snapped.section, w.snapped.fraction
-    length = float(network.length_m[i])
-    speed = min(float(network.base.speed_kmh[i]), profile.max_speed_kmh)
-    seconds = length * 3.6 / speed * float(network.engine.slowdown[i])
-    weight = length if metric is Metric.SHORTEST else seconds
-    a, b = int(network.base.section_from[i]), int(network.base.section_to[i])
-    closed = int(network.engine.closed[i])
+def seed_ways(engine: RouteEngine, snapped: Snapped, metric: Metric, profile: VehicleProfile,
+              toll_cost: np.ndarray | None, leaving: bool) -> list[SeedWay]:
+    """The ways between a point and the ends of its section: standing at an end it is on, or driving there.
+
+    Driving part of the section is allowed as driving all of it would be (one-way, closure, the
+    vehicle's limits) and costs that share of it; the seed names the section so the search holds
+    turn bans off it (leaving) or into it (arriving).
+    """
+    i, f = snapped.section, snapped.fraction
+    weight, seconds = (float(x[0]) for x in engine.section_weights(np.array([i]), metric, profile, toll_cost))
+    length = float(engine.sections.length_m[i])
+    a, b = int(engine.sections.section_from[i]), int(engine.sections.section_to[i])
     # leaving: on to b (from→to) or back to a (to→from); arriving: from a (from→to) or from b (to→from)
     ways = []
     for forward, share in ((True, 1 - f if leaving else f), (False, f if leaving else 1 - f)):
-        if (not forward and network.base.oneway[i]) or closed & (1 if forward else 2):
-            continue
         node = (b if forward else a) if leaving else (a if forward else b)
-        ways.append(SeedWay((node, weight * share), length * share, seconds * share, forward))
+        if share == 0:
+            ways.append(SeedWay((node, 0.0), 0.0, 0.0, forward))
+        elif drivable(engine, i, forward, profile):
+            ways.append(SeedWay((node, weight * share, i, forward), length * share, seconds * share, forward))
     return ways
 
 
-def legs_seeds(network: RoadNetwork, places: list[Waypoint], metric: Metric, profile: VehicleProfile) -> Legs:
+def drivable(engine: RouteEngine, section: int, forward: bool, profile: VehicleProfile) -> bool:
+    """Whether the vehicle may drive the section that way now (one-way, closure, its limits)."""
+    return not ((not forward and engine.sections.oneway[section]) or engine.closed[section] & (1 if forward else 2)
+                or engine.masks.get(profile, False, False)[section])
+
+
+def direct_route(engine: RouteEngine, here: Snapped, there: Snapped, metric: Metric, profile: VehicleProfile,
+                 toll_cost: np.ndarray | None) -> Route | None:
+    """The leg straight along the section both points lie on, when that way is open; else None.
+
+    Like the engine's routes, its totals cover whole sections (none here).
+    """
+    if here.section != there.section:
+        return None
+    share = there.fraction - here.fraction
+    if share != 0 and not drivable(engine, here.section, share > 0, profile):
+        return None
+    weight = float(engine.section_weights(np.array([here.section]), metric, profile, toll_cost)[0][0]) * abs(share)
+    empty = np.zeros(0, np.int32)
+    return Route(weight=weight, cost=0.0 if metric is Metric.CHEAPEST else weight, length_m=0.0, time_s=0.0,
+                 toll=0.0, sections=empty, forward=np.zeros(0, bool), nodes=empty, source=DIRECT, target=DIRECT)
+
+
+def leg_routes(engine: RouteEngine, here: Snapped, there: Snapped, ways: tuple[list[SeedWay], list[SeedWay]],
+               wanted: int, metric: Metric, profile: VehicleProfile, options: dict[str, Any]) -> list[Route]:
+    """One leg's routes, the best first: straight along a shared section when that is best, else the engine's.
+
+    The straight stretch is not always best: points at a section's two ends may be joined better by
+    another road between those nodes, which the engine finds from the points standing at them.
+    """
+    out, into = ways
+    found = alternatives(engine, [w.seed for w in out], [w.seed for w in into], wanted, metric, profile,
+                         **options) if out and into else []
+    direct = direct_route(engine, here, there, metric, profile, options.get("toll_cost"))
+    if direct is not None and (not found or direct.weight <= found[0].weight):
+        return [direct]
+    return found
+
+
+def legs_seeds(engine: RouteEngine, places: list[Waypoint], metric: Metric, profile: VehicleProfile,
+               toll_cost: np.ndarray | None) -> Legs:
     """Per leg: the ways out of its start and the ways into its end (a via point has both)."""
-    return [(seed_ways(network, here, metric, profile, leaving=True),
-             seed_ways(network, there, metric, profile, leaving=False))
+    return [(seed_ways(engine, here.snapped, metric, profile, toll_cost, leaving=True),
+             seed_ways(engine, there.snapped, metric, profile, toll_cost, leaving=False))
             for here, there in zip(places, places[1:], strict=False)]

@@ -17,10 +17,10 @@ import numpy as np
 
 from travel.core.records import Kind, Poi, PoiKind
 from travel.read.readmodel import ReadModel
-from travel.routing.engine import joined
+from travel.routing.engine import Route, joined
 from travel.routing.network import LiveState, RoadNetwork, Unroutable
 from travel.routing.render import event_text
-from travel.routing.search import SNAP_M, Journey, SeedWay, Waypoint, legs_seeds, seed_ways
+from travel.routing.search import DIRECT, SNAP_M, Journey, Legs, SeedWay, Waypoint, leg_routes, legs_seeds, seed_ways
 
 FALLBACK_CANDIDATES = 6  # places near an unreachable destination tried as "nearest reachable"
 FALLBACK_RADIUS_M = 200_000.0
@@ -32,13 +32,13 @@ def why_unroutable(model: ReadModel, live: LiveState, journey: Journey) -> Unrou
                                                   journey.profile, journey.options)
     engine = network.engine
     with _closures_lifted(network):
-        lifted = legs_seeds(network, places, request.optimize, profile)
-        legs = [engine.route([w.seed for w in out], [w.seed for w in into], request.optimize, profile, **options)
-                if out and into else None for out, into in lifted]
-        open_route = None if None in legs else joined(legs)  # type: ignore[arg-type]
+        lifted = legs_seeds(engine, places, request.optimize, profile, options.get("toll_cost"))
+        legs = [leg_routes(engine, places[k].snapped, places[k + 1].snapped, ways, 1, request.optimize, profile,
+                           options) for k, ways in enumerate(lifted)]
+        open_route = joined([leg[0] for leg in legs]) if all(legs) else None
     names = " → ".join(w.place.name for w in places)
     if open_route is not None:
-        driven = {*open_route.sections.tolist(), *(w.snapped.section for w in places)}
+        driven = {*open_route.sections.tolist(), *_partly_driven(journey, lifted, [leg[0] for leg in legs])}
         closing = sorted({e for i in driven for e in live.closed_by.get(i, [])})
         texts = [event_text(model, e) for e in closing]
         detail = f"every route {names} is closed now: {'; '.join(texts)}"
@@ -49,6 +49,23 @@ def why_unroutable(model: ReadModel, live: LiveState, journey: Journey) -> Unrou
     start = journey.legs[0][0]
     nearest = _nearest_reachable(model, journey, start, places[-1]) if start else None
     return Unroutable(detail, param="to") if nearest is None else _with_nearest(detail, nearest)
+
+
+def _partly_driven(journey: Journey, ways: Legs, legs: list[Route]) -> set[int]:
+    """The waypoints' own sections that the legs drive some of (a point at a junction drives none of its)."""
+    places = journey.places
+    out = set()
+    for k, leg in enumerate(legs):
+        here, there = places[k].snapped, places[k + 1].snapped
+        if leg.source == DIRECT:
+            if here.fraction != there.fraction:
+                out.add(here.section)
+            continue
+        if ways[k][0][leg.source].metres > 0:
+            out.add(here.section)
+        if ways[k][1][leg.target].metres > 0:
+            out.add(there.section)
+    return out
 
 
 @contextmanager
@@ -78,8 +95,8 @@ def _nearest_reachable(model: ReadModel, journey: Journey, start: list[SeedWay],
             snapped = network.snap(x, y, SNAP_M)
         except Unroutable:
             continue
-        end = Waypoint(query=poi.name, place=goal.place, snapped=snapped, lon=x, lat=y)
-        target = seed_ways(network, end, request.optimize, profile, leaving=False)
+        target = seed_ways(network.engine, snapped, request.optimize, profile, journey.options.get("toll_cost"),
+                           leaving=False)
         found = target and network.engine.route([w.seed for w in start], [w.seed for w in target],
                                                 request.optimize, profile, **journey.options)
         if found:
