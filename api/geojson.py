@@ -88,13 +88,13 @@ class Features:
         """``record``'s fields but its geometry, its times in the zone (a version in a history)."""
         return properties_json(record, self.zone)
 
-    def cached_opening(self, view: KindView, record: Record, crs: Crs) -> bytes:
+    def _opening(self, view: KindView, record: Record, crs: Crs) -> bytes:
         """The opening of ``record`` in ``crs``, from the view's memo for WGS84 output, the only one worth keeping."""
         return view.cached(record, self.opening) if crs is Crs.WGS84 else feature_open(record, self.zone, crs)
 
     def openings(self, view: KindView, ids: list[str], crs: Crs) -> list[bytes]:
         """The openings of ``ids`` in ``crs``, memoizing what WGS84 ones are missing."""
-        return list(map(partial(self.cached_opening, view, crs=crs), map(view.records.__getitem__, ids)))
+        return list(map(partial(self._opening, view, crs=crs), map(view.records.__getitem__, ids)))
 
 
 def feature_collection(features: Features, view: KindView, selection: Selection, crs: Crs, meta: ListMeta) -> bytes:
