@@ -13,7 +13,20 @@ from typing import Any
 from aiohttp import web
 
 from api.edge import Edge
-from api.keys import BUS, FEEDS, METRICS, PLACES, PLANNER, READ_MODEL, ROAD_NETWORK, SETTINGS, STORE, TOLL_BOOKS
+from api.geojson import Features
+from api.keys import (
+    BUS,
+    FEATURES,
+    FEEDS,
+    METRICS,
+    PLACES,
+    PLANNER,
+    READ_MODEL,
+    ROAD_NETWORK,
+    SETTINGS,
+    STORE,
+    TOLL_BOOKS,
+)
 from api.metrics import Metrics
 from api.routes import setup_routes
 from travel.core.errors import ServiceUnavailable
@@ -166,6 +179,7 @@ def create_app(settings: Settings, *, store: Store | None = None, bus: ChangeBus
     app[TOLL_BOOKS] = TollBooks(app[READ_MODEL], app[PLACES])
     app[ROAD_NETWORK] = NetworkHolder(app[READ_MODEL])
     app[PLANNER] = Planner(app[READ_MODEL], app[ROAD_NETWORK], app[TOLL_BOOKS], app[PLACES])
+    app[FEATURES] = Features(settings.zone)  # records as features, their times in the service's zone
     app[METRICS] = metrics
     app[METRICS].watch_records(app[READ_MODEL].counts)
     app[FEEDS] = Feeds(settings, app[STORE], app[BUS], app[READ_MODEL], _sources(settings, extra_sources),

@@ -5,6 +5,7 @@ A feature's properties are its record's fields (minus the geometry, which is the
 ones below, and the declarations here are composed from them: TypedDicts that forbid unknown keys, so
 the documented schema is exact. ``api.geojson`` builds the features as bytes (cached per record
 version and joined whole: no per-request work), which tests validate against these declarations.
+Every time among the properties is written with the offset of the service's zone (``TRAVEL_ZONE``).
 """
 
 from functools import cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.geojson import Features
 from api.metrics import Metrics
 from travel.core.settings import Settings
 from travel.ingest.runtime import Feeds
@@ -25,3 +26,4 @@ PLACES = web.AppKey("places", PlaceResolver)
 TOLL_BOOKS = web.AppKey("toll_books", TollBooks)
 ROAD_NETWORK = web.AppKey("road_network", NetworkHolder)
 PLANNER = web.AppKey("planner", Planner)
+FEATURES = web.AppKey("features", Features)

@@ -13,8 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.endpoint import GEOJSON
 from api.features import ListMeta
-from api.geojson import feature_collection, feature_json
-from api.keys import FEEDS, READ_MODEL, STORE
+from api.geojson import feature_collection
+from api.keys import FEATURES, FEEDS, READ_MODEL, STORE
 from api.params import CrsQuery, PlainSpatial, SpatialQuery, parse_query, plain_spatial
 from travel.core.crs import Crs
 from travel.core.errors import NotFound
@@ -110,7 +110,7 @@ async def list_features(
         # Data of a source that stopped answering is still served, said to be that old.
         shown = {view.records[i].source for i in selection.ids}
         meta["stale_sources"] = {source: age for source, age in stale.items() if source in shown}
-    body = feature_collection(view, selection, crs, meta)
+    body = feature_collection(app[FEATURES], view, selection, crs, meta)
     return geojson_response(body, etag, max_age)
 
 
@@ -142,9 +142,10 @@ async def feature_with_history(request: web.Request, kind: Kind, label: str, max
     current = view.records.get(record_id)
     if current is None or current.version < history[-1].version:
         current = history[-1]
-    versions = [r.model_dump(mode="json", exclude={"geometry"}) for r in history]
+    features = request.app[FEATURES]
+    versions = [features.properties(r) for r in history]
     return web.Response(
-        body=feature_json(current, q.crs, extra={"history": versions}),
+        body=features.feature(current, q.crs, extra={"history": versions}),
         content_type=GEOJSON,
         headers={"Cache-Control": f"public, max-age={max_age}"},
     )

@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 from pydantic import BeforeValidator, Field
 
-from api.keys import PLANNER
+from api.keys import PLANNER, SETTINGS
 from api.params import QueryModel, csv_of, parse_query
 from api.views.tolls import AwareTime, DeclaredPolicies, VehicleClassParam, ready_model
 from travel.core.crs import Crs
@@ -51,12 +51,16 @@ class RoutesQuery(QueryModel):
 
 
 async def plan_routes(request: web.Request) -> web.Response:
-    """GET /v1/routes — routes between places for a vehicle class, live closures avoided."""
+    """GET /v1/routes — routes between places for a vehicle class, live closures avoided.
+
+    The departure is given to the planner in the service's zone: the answer writes its times in the departure's.
+    """
     q = parse_query(request, RoutesQuery)
     ready_model(request)  # 503 while loading
+    depart_at = (q.depart_at or datetime.now(UTC)).astimezone(request.app[SETTINGS].zone)
     body = await request.app[PLANNER].plan(RouteRequest(
         origin=q.origin, destination=q.destination, vehicle_class=vehicle_class(q.vehicle_class),
-        depart_at=q.depart_at or datetime.now(UTC), via=tuple(q.via), optimize=q.optimize,
+        depart_at=depart_at, via=tuple(q.via), optimize=q.optimize,
         avoid_tolls="tolls" in q.avoid, avoid_expressways="expressways" in q.avoid, alternatives=q.alternatives,
         payment=q.payment, seats=q.seats, declared=frozenset(q.policy), height_m=q.height_m,
         total_mass_t=q.total_mass_t, axle_load_t=q.axle_load_t, crs=q.crs))

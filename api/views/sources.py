@@ -9,10 +9,11 @@ from aiohttp import web
 from pydantic import BaseModel, with_config
 from typing_extensions import TypedDict
 
-from api.keys import FEEDS
+from api.keys import FEEDS, SETTINGS
 from feeds.base import FeedError
 from travel.core.answers import EXACT
 from travel.core.errors import InvalidParameter, InvalidRecord, NotFound
+from travel.core.zone import in_zone
 from travel.ingest.health import SourceStatus
 from travel.ingest.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from travel.ingest.sources import secret_of
@@ -43,8 +44,9 @@ class IngestResponse(TypedDict):
 
 
 async def list_sources(request: web.Request) -> web.Response:
-    """GET /v1/sources — every configured source's health."""
-    overview = await request.app[FEEDS].overview()
+    """GET /v1/sources — every configured source's health, its times in the service's zone."""
+    zone = request.app[SETTINGS].zone
+    overview = [in_zone(status, zone) for status in await request.app[FEEDS].overview()]
     body = SourcesResponse(sources=overview, stale=[s.id for s in overview if s.stale])
     return web.Response(body=body.model_dump_json(), content_type="application/json",
                         headers={"Cache-Control": "no-cache"})

@@ -11,8 +11,8 @@ from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from api.features import feature_of
-from api.geojson import feature_json
-from api.keys import READ_MODEL
+from api.geojson import Features
+from api.keys import FEATURES, READ_MODEL
 from api.params import BBoxParam, QueryModel, csv_of, parse_query
 from travel.core.answers import EXACT
 from travel.core.records import RECORD_TYPES, ROAD_CODE_PATTERN, SOURCE_PATTERN, Kind, Record
@@ -77,10 +77,10 @@ def _matcher(q: StreamQuery) -> Callable[[Record], bool]:
     return keep
 
 
-def _message(entry: Entry) -> bytes:
-    """The ``change`` event of ``entry``: a ``StreamChange`` built from the record's cached feature bytes."""
+def _message(entry: Entry, features: Features) -> bytes:
+    """The ``change`` event of ``entry``: a ``StreamChange`` with the record as ``features`` writes it."""
     record = entry.change.record
-    feature = orjson.Fragment(feature_json(record))
+    feature = orjson.Fragment(features.feature(record))
     data = orjson.dumps({"op": entry.change.op.value, "kind": record.kind.value, "feature": feature})
     return b"id: " + entry.event_id.encode() + b"\nevent: change\ndata: " + data + b"\n\n"
 
@@ -103,7 +103,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
             if entry is None:
                 await response.write(b": keep-alive\n\n")
             elif keep(entry.change.record):
-                await response.write(_message(entry))
+                await response.write(_message(entry, request.app[FEATURES]))
     except Reset as err:
         reset = StreamReset(reason=str(err), action="reload the lists, then reconnect without Last-Event-ID")
         reason = orjson.dumps(reset)

@@ -8,18 +8,18 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from api.keys import READ_MODEL, ROAD_NETWORK, TOLL_BOOKS
+from api.keys import READ_MODEL, ROAD_NETWORK, SETTINGS, TOLL_BOOKS
 from api.params import QueryModel, csv_of, parse_query
 from travel.core.answers import EXACT
 from travel.core.crs import Crs
 from travel.core.errors import ServiceUnavailable
 from travel.core.records import DECLARED_POLICIES, Payment, TollNotice, TollPolicy
 from travel.core.vehicle_classes import CLASS_CODES_TEXT, STANDARD, Vehicle, VehicleKind, classify, vehicle_class
+from travel.core.zone import in_zone
 from travel.read.readmodel import ReadModel
 from travel.tolls.answer import ClassOut
 from travel.tolls.quote import QuoteRequest, quote_json, with_at
 
-SERVICE_ZONE = "Asia/Shanghai"
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)  # the times asked about
 QUOTE_MAX_AGE_S = 60
 NOTICES_MAX_AGE_S = 300
@@ -29,7 +29,7 @@ def _aware(value: Any) -> Any:
     """An ISO 8601 time that carries its UTC offset; a naive one is refused rather than guessed."""
     if isinstance(value, datetime):
         return value
-    hint = f"e.g. 2026-10-01T08:00:00+08:00 (the service's zone is {SERVICE_ZONE}; give +08:00 for its local time)"
+    hint = "e.g. 2026-10-01T08:00:00+08:00 for 8 o'clock Beijing time"
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
@@ -128,7 +128,7 @@ class NoticesResponse(BaseModel):
 
     model_config = EXACT
 
-    at: datetime
+    at: datetime = Field(description="the time judged against, with the offset of the service's zone")
     count: int
     notices: list[NoticeOut]
 
@@ -177,7 +177,7 @@ async def quote_toll(request: web.Request) -> web.Response:
             payment=q.payment, at=at, seats=q.seats, declared=frozenset(q.policy), crs=q.crs, geometry=q.geometry)))
     else:
         at = datetime.fromisoformat(request.query["at"]) if pinned else now
-    return _json(with_at(body, at), QUOTE_MAX_AGE_S if pinned else 0)
+    return _json(with_at(body, at, request.app[SETTINGS].zone), QUOTE_MAX_AGE_S if pinned else 0)
 
 
 def _state(notice: TollNotice, at: datetime) -> Literal["active", "upcoming", "ended", "cancelled"]:
@@ -191,12 +191,13 @@ def _state(notice: TollNotice, at: datetime) -> Literal["active", "upcoming", "e
 async def list_notices(request: web.Request) -> web.Response:
     """GET /v1/tolls/notices — toll-free and discount notices: in force and upcoming by default."""
     q = parse_query(request, NoticesQuery)
-    at = q.at or datetime.now(UTC)
+    zone = request.app[SETTINGS].zone
+    at = (q.at or datetime.now(UTC)).astimezone(zone)
     wanted = {"current": {"active", "upcoming"}, "active": {"active"}, "upcoming": {"upcoming"},
               "all": {"active", "upcoming", "ended", "cancelled"}}[q.state]
     policies = frozenset(q.policy)
     ready_model(request)  # 503 while loading
-    notices = [NoticeOut(state=state, notice=n) for n in request.app[TOLL_BOOKS].current().notices
+    notices = [NoticeOut(state=state, notice=in_zone(n, zone)) for n in request.app[TOLL_BOOKS].current().notices
                if (state := _state(n, at)) in wanted and (not policies or n.policy in policies)]
     body = NoticesResponse(at=at, count=len(notices), notices=notices)
     return _json(body.model_dump_json().encode(), NOTICES_MAX_AGE_S)

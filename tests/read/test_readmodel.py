@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from datetime import UTC
 from operator import attrgetter
 from pathlib import Path
 
-from api.geojson import feature_collection
+from api.geojson import Features, feature_collection
 from tests.factories import event, poi
 from travel.core.crs import Crs
 from travel.core.records import Kind
@@ -80,14 +81,14 @@ def test_a_dropped_read_model_leaves_no_reference_cycles() -> None:
     (``api.app.freeze_loaded_heap``) keeps nothing alive that a collection would have freed."""
 
     def load_query_and_drop() -> None:
-        model = ReadModel()
+        model, features = ReadModel(), Features(UTC)
         model.apply([event(str(i), lon=113 + i / 100, lat=34 + i / 200) for i in range(200)]
                     + [poi(f"p{i}", 113 + i / 100, 34.5) for i in range(200)])
         for kind in (Kind.EVENT, Kind.POI):
             view = model.view(kind)
             select(view, near=(113.5, 34.2, 50_000.0), keep=ByRecord(attrgetter("active")), limit=20)
             selection = select(view, bbox=BBox(113, 34, 114, 35), order=attrgetter("id"))
-            feature_collection(view, selection, Crs.WGS84, {"count": len(selection.ids)})
+            feature_collection(features, view, selection, Crs.WGS84, {"count": len(selection.ids)})
             model.apply([event("1", version=2)])  # a replaced record, and the index it was in dropped
 
     load_query_and_drop()  # first calls load the compiled kernels: one-off garbage of numba's own

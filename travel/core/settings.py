@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     load_geodata: bool = Field(default=True, description="import the bundled geodata when the store is empty")
     redis_stream: str = Field(default="travel:changes", description="Redis stream name of the change bus")
     log_level: str = "INFO"
+    zone: ZoneInfo = Field(default=ZoneInfo("Asia/Shanghai"),
+                           description="IANA zone whose offset every time in an answer is written with")
 
     @field_validator("database_url")
     @classmethod

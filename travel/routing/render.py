@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
@@ -21,6 +21,7 @@ from travel.core.crs import Crs, from_wgs84
 from travel.core.records import Alert, Kind, Poi, PoiKind, RoadEvent, RoadSection
 from travel.core.spatial import distance_between_m
 from travel.core.stakes import format_stake, format_stake_range
+from travel.core.zone import shown
 from travel.read.readmodel import ReadModel
 from travel.routing.answer import (
     ClosureOut,
@@ -34,7 +35,7 @@ from travel.routing.answer import (
     WaypointOut,
 )
 from travel.routing.network import LiveState, RoadNetwork
-from travel.routing.search import DIRECT, Found, Journey, Waypoint
+from travel.routing.search import DIRECT, Found, Journey, RouteRequest, Waypoint
 from travel.routing.stations import toll_trips
 from travel.tolls.answer import TollOut
 from travel.tolls.book import TollBook
@@ -75,7 +76,7 @@ class Renderer:
             "via": [_place_out(w, request.crs) for w in places[1:-1]],
             "vehicle_class": {"code": request.vehicle_class.code, "name": request.vehicle_class.name,
                               "kind": request.vehicle_class.kind.value},
-            "optimize": request.optimize.value, "depart_at": request.depart_at.isoformat(),
+            "optimize": request.optimize.value, "depart_at": shown(request.depart_at, _zone(request)),
             "avoid": ["closures", *(["tolls"] if request.avoid_tolls else []),
                       *(["expressways"] if request.avoid_expressways else [])],
             "routes": out,
@@ -88,19 +89,19 @@ class Renderer:
         metres = [float(network.length_m[p.section]) * abs(p.end - p.start) for p in pieces]
         seconds = [m * 3.6 / min(float(network.base.speed_kmh[p.section]), journey.profile.max_speed_kmh)
                    * float(network.engine.slowdown[p.section]) for p, m in zip(pieces, metres, strict=True)]
-        arrive = request.depart_at + timedelta(seconds=sum(seconds))
+        arrive = request.depart_at.astimezone(UTC) + timedelta(seconds=sum(seconds))  # in UTC: no wall-clock sum
         line = _line(network, pieces)
         sections = [p.section for p in pieces]
         roads = list(dict.fromkeys(network.records[i].road for i in sections))
         return {
             "distance_km": round(sum(metres) / 1000, 3),
             "duration_min": round(sum(seconds) / 60, 1),
-            "arrive_at": arrive.isoformat(),
+            "arrive_at": shown(arrive, _zone(request)),
             "roads": roads,
             "toll": _toll(journey, book, pieces, metres, arrive),
             "instructions": self._instructions(network, pieces, metres, seconds, journey.places),
             "events": self._events_on(live, sections),
-            "alerts": self._alerts_along(line),
+            "alerts": self._alerts_along(line, _zone(request)),
             "service_areas": self._service_areas_along(line, set(roads)),
             "closures_avoided": self._closures_near(network, live, line, set(sections)),
             "geometry": {"type": "LineString", "coordinates": [
@@ -161,7 +162,7 @@ class Renderer:
                             "description": event.description, "effect": live.effects.get(event.id)})
         return out
 
-    def _alerts_along(self, line: LineString) -> list[RouteAlertOut]:
+    def _alerts_along(self, line: LineString, zone: tzinfo) -> list[RouteAlertOut]:
         view = self.model.view(Kind.ALERT)
         now = datetime.now(UTC)
         out: list[RouteAlertOut] = []
@@ -170,7 +171,7 @@ class Renderer:
             if isinstance(alert, Alert) and alert.in_force(now):
                 out.append({"id": alert.id, "event": alert.event, "colour": alert.colour,
                             "severity": alert.severity.value, "headline": alert.headline,
-                            "expires": alert.expires.isoformat() if alert.expires else None})
+                            "expires": shown(alert.expires, zone) if alert.expires else None})
         return out
 
     def _service_areas_along(self, line: LineString, roads: set[str]) -> list[ServiceAreaOut]:
@@ -194,6 +195,11 @@ class Renderer:
             if i not in used and distance_between_m(network.records[i].geometry.shape, line) <= CORRIDOR_M:
                 events.update(dict.fromkeys(event_ids))
         return [{"id": e, "text": event_text(self.model, e)} for e in events]
+
+
+def _zone(request: RouteRequest) -> tzinfo:
+    """The zone an answer's times are written in: the departure's (the API gives it in the service's zone)."""
+    return request.depart_at.tzinfo or UTC  # an aware time has one
 
 
 def event_text(model: ReadModel, event_id: str) -> str:

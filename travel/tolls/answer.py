@@ -158,4 +158,5 @@ class QuoteBody(_Ends, TollOut):
 class QuoteOut(QuoteBody):
     """Body of GET /v1/tolls/quote."""
 
-    at: Annotated[str, Field(description="the exit time the rules were judged at (ISO 8601)")]
+    at: Annotated[str, Field(description="the exit time the rules were judged at (ISO 8601, with the offset "
+                                         "of the service's zone)")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 import orjson
@@ -18,6 +18,7 @@ from travel.core.crs import Crs, from_wgs84
 from travel.core.errors import TravelError, Unanswerable
 from travel.core.records import Kind, Payment, TollNotice, TollPolicy, TollRules
 from travel.core.vehicle_classes import VehicleClass, VehicleKind
+from travel.core.zone import shown_json
 from travel.read.places import Candidate, PlaceKind, normalize
 from travel.tolls.answer import (
     LineStringOut,
@@ -401,8 +402,8 @@ def quote_json(book: TollBook, paths: PathChooser, request: QuoteRequest) -> byt
     return cached
 
 
-def with_at(body: bytes, at: datetime) -> bytes:
-    """An answer body with the time it was judged at added, so one cached body serves any time in its period.
+def with_at(body: bytes, at: datetime, zone: tzinfo) -> bytes:
+    """The body with ``at`` (written in ``zone``) added, so one cached body serves any time in its period.
 
     Spliced into the cached bytes (an object's closing brace is its last byte) on every repeated quote:
     ~20k instructions, against ~68k to ``orjson.dumps`` a cached dict with ``at`` and ~227k to load and
@@ -410,4 +411,4 @@ def with_at(body: bytes, at: datetime) -> bytes:
     (~480k, estimated as the bare handler's ~304k over `bench tolls`' 0.63): that row would fall to ~0.57,
     below its 0.60 target.
     """
-    return b"".join((body[:-1], b',"at":', orjson.dumps(at.isoformat()), b"}"))
+    return b"".join((body[:-1], b',"at":', shown_json(at, zone), b"}"))
